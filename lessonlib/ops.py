@@ -1,0 +1,370 @@
+r"""The op table: each forward computation beside its vector-Jacobian product.
+
+A VJP receives ``g`` = dL/d(output), the output ``ans`` and the inputs, and
+returns dL/d(input) = g times the Jacobian. Where an input was broadcast, the
+engine sums the result back to the input's shape (``autodiff.unbroadcast``).
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .autodiff import Tensor, as_float_array, defvjp, primitive
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "power", "matmul", "transpose",
+    "sum", "mean", "reshape", "exp", "log", "tanh", "sigmoid", "relu",
+    "leaky_relu", "mse", "cross_entropy",
+]
+
+
+# --- arithmetic ------------------------------------------------------------------
+@primitive
+def add(a, b):
+    r"""$a + b$"""
+    return a + b
+
+
+defvjp(add, lambda g, ans, a, b: g, lambda g, ans, a, b: g)
+
+
+@primitive
+def sub(a, b):
+    r"""$a - b$"""
+    return a - b
+
+
+defvjp(sub, lambda g, ans, a, b: g, lambda g, ans, a, b: -g)
+
+
+@primitive
+def mul(a, b):
+    r"""$a b$ (elementwise)"""
+    return a * b
+
+
+defvjp(mul, lambda g, ans, a, b: g * b, lambda g, ans, a, b: g * a)
+
+
+@primitive
+def div(a, b):
+    r"""$a / b$ (elementwise)"""
+    return a / b
+
+
+# d(a/b)/db = -a/b^2 = -(a/b)/b
+defvjp(div, lambda g, ans, a, b: g / b, lambda g, ans, a, b: -g * ans / b)
+
+
+@primitive
+def neg(a):
+    r"""$-a$"""
+    return -a
+
+
+defvjp(neg, lambda g, ans, a: -g)
+
+
+@primitive
+def _power(a, *, p):
+    return a ** p
+
+
+defvjp(_power, lambda g, ans, a, *, p: g * p * a ** (p - 1))
+
+
+def power(a, p):
+    r"""$a^p$ for a number $p$; $\partial a^p / \partial a = p a^{p-1}$."""
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+        raise TypeError(
+            f"power: the exponent must be a number, got {type(p).__name__}; "
+            "for a tensor exponent write exp(p * log(a))"
+        )
+    return _power(a, p=float(p))
+
+
+# --- matrix product ----------------------------------------------------------------
+def _as_2d(a, b):
+    """View 1-D operands as a row (left) or a column (right) matrix."""
+    return (a[None, :] if a.ndim == 1 else a), (b[:, None] if b.ndim == 1 else b)
+
+
+@primitive
+def _matmul(a, b):
+    return a @ b
+
+
+def _matmul_vjp_a(g, ans, a, b):
+    a2, b2 = _as_2d(a, b)
+    return (g.reshape(a2.shape[0], b2.shape[1]) @ b2.T).reshape(a.shape)
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    a2, b2 = _as_2d(a, b)
+    return (a2.T @ g.reshape(a2.shape[0], b2.shape[1])).reshape(b.shape)
+
+
+# y = a @ b:  dL/da = g @ b^T,  dL/db = a^T @ g
+defvjp(_matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+
+def matmul(a, b):
+    r"""Matrix product $a b$ of 1-D or 2-D operands (``x @ W`` in the chapters)."""
+    shape_a, shape_b = np.shape(_data(a, "matmul")), np.shape(_data(b, "matmul"))
+    if not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
+        raise ValueError(
+            f"matmul: lessonlib multiplies 1-D and 2-D arrays only; got shapes {shape_a} and {shape_b}"
+        )
+    inner_a = shape_a[-1]
+    inner_b = shape_b[0]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: shapes {shape_a} and {shape_b} do not line up ({inner_a} != {inner_b})"
+        )
+    return _matmul(a, b)
+
+
+def _data(x, op):
+    return x.data if isinstance(x, Tensor) else as_float_array(x, op)
+
+
+@primitive
+def transpose(a):
+    r"""$a^\top$ (all axes reversed)"""
+    return a.T
+
+
+defvjp(transpose, lambda g, ans, a: g.T)
+
+
+# --- reductions and reshaping --------------------------------------------------------
+def _expand_to(g, shape, axis, keepdims):
+    """Undo a reduction: put the summed axes back and broadcast g over them."""
+    if axis is not None and not keepdims:
+        axes = (axis,) if np.isscalar(axis) else tuple(axis)
+        g = np.expand_dims(g, tuple(ax % len(shape) for ax in axes))
+    return np.broadcast_to(g, shape)
+
+
+def _count(shape, axis):
+    if axis is None:
+        return int(np.prod(shape))
+    axes = (axis,) if np.isscalar(axis) else tuple(axis)
+    return int(np.prod([shape[ax] for ax in axes]))
+
+
+@primitive
+def sum(a, *, axis=None, keepdims=False):
+    r"""$\sum_i a_i$ over ``axis``; each input entry receives the output's gradient."""
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+defvjp(sum, lambda g, ans, a, *, axis=None, keepdims=False: _expand_to(g, a.shape, axis, keepdims))
+
+
+@primitive
+def mean(a, *, axis=None, keepdims=False):
+    r"""$\frac1n \sum_i a_i$ over ``axis``; each entry receives $g/n$."""
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+defvjp(mean, lambda g, ans, a, *, axis=None, keepdims=False:
+       _expand_to(g, a.shape, axis, keepdims) / _count(a.shape, axis))
+
+
+@primitive
+def _reshape(a, *, shape):
+    return np.reshape(a, shape)
+
+
+defvjp(_reshape, lambda g, ans, a, *, shape: np.reshape(g, a.shape))
+
+
+def reshape(a, *shape):
+    """``a`` with a new shape holding the same entries (``reshape(a, 2, 3)`` or ``(2, 3)``)."""
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = tuple(shape[0])
+    size = np.size(_data(a, "reshape"))
+    try:
+        np.empty(size).reshape(shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape {np.shape(_data(a, 'reshape'))} ({size} entries) into {shape}"
+        ) from None
+    return _reshape(a, shape=shape)
+
+
+# --- elementwise functions -------------------------------------------------------------
+@primitive
+def exp(x):
+    r"""$e^x$; its derivative is itself."""
+    return np.exp(x)
+
+
+defvjp(exp, lambda g, ans, x: g * ans)
+
+
+@primitive
+def _log(x):
+    return np.log(x)
+
+
+defvjp(_log, lambda g, ans, x: g / x)
+
+
+def log(x):
+    r"""$\ln x$ for $x > 0$; $\partial \ln x / \partial x = 1/x$."""
+    values = _data(x, "log")
+    bad = ~(values > 0)
+    if bad.any():
+        raise ValueError(
+            f"log: {int(bad.sum())} of {values.size} inputs are not positive "
+            f"(smallest {np.min(values)}); log is defined for x > 0 only"
+        )
+    return _log(x)
+
+
+@primitive
+def tanh(x):
+    r"""$\tanh x$"""
+    return np.tanh(x)
+
+
+# tanh'(x) = 1 - tanh(x)^2 = 4e/(1+e)^2 with e = exp(-2|x|): the second form keeps
+# its accuracy in the tails, where 1 - tanh^2 rounds to exactly 0 (|x| > ~19).
+defvjp(tanh, lambda g, ans, x: g * _sech2(x))
+
+
+def _sech2(x):
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+@primitive
+def sigmoid(x):
+    r"""$\sigma(x) = 1/(1+e^{-x})$, computed without overflow for any $x$."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# σ'(x) = σ(x)(1-σ(x)) ≤ 1/4: the factor that compounds with depth (chapter 2).
+# Written as e/(1+e)^2 with e = exp(-|x|), which stays accurate in the tails where
+# 1 - σ(x) rounds to 0 (x > ~37).
+defvjp(sigmoid, lambda g, ans, x: g * _sigmoid_slope(x))
+
+
+def _sigmoid_slope(x):
+    e = np.exp(-np.abs(x))
+    return e / (1.0 + e) ** 2
+
+
+@primitive
+def relu(x):
+    r"""$\max(x, 0)$; derivative 1 for $x > 0$ and 0 otherwise."""
+    return np.maximum(x, 0.0)
+
+
+defvjp(relu, lambda g, ans, x: g * (x > 0))
+
+
+@primitive
+def _leaky_relu(x, *, slope):
+    return np.where(x > 0, x, slope * x)
+
+
+defvjp(_leaky_relu, lambda g, ans, x, *, slope: g * np.where(x > 0, 1.0, slope))
+
+
+def leaky_relu(x, slope=0.01):
+    r"""$x$ for $x > 0$ and $\alpha x$ otherwise ($\alpha$ = ``slope``); derivative 1 or $\alpha$."""
+    if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
+        raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
+    return _leaky_relu(x, slope=float(slope))
+
+
+# --- losses --------------------------------------------------------------------------
+@primitive
+def _mse(pred, target):
+    return np.mean((pred - target) ** 2)
+
+
+# L = mean((p - t)^2):  dL/dp = 2 (p - t) / n = -dL/dt
+defvjp(_mse,
+       lambda g, ans, pred, target: g * 2.0 * (pred - target) / pred.size,
+       lambda g, ans, pred, target: -g * 2.0 * (pred - target) / pred.size)
+
+
+def mse(pred, target):
+    r"""Mean squared error $\frac1n \sum_i (p_i - t_i)^2$; shapes must match exactly."""
+    shape_p, shape_t = np.shape(_data(pred, "mse")), np.shape(_data(target, "mse"))
+    if shape_p != shape_t:
+        raise ValueError(
+            f"mse: pred has shape {shape_p} but target has shape {shape_t}; they must match "
+            "exactly (broadcasting them would compare every prediction with every target)"
+        )
+    return _mse(pred, target)
+
+
+@primitive
+def _cross_entropy(logits, *, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)   # log-sum-exp without overflow
+    log_z = np.log(np.exp(shifted).sum(axis=1))
+    return np.mean(log_z - shifted[np.arange(len(labels)), labels])
+
+
+def _cross_entropy_vjp(g, ans, logits, *, labels):
+    # dL/dlogits = (softmax(logits) - onehot(labels)) / N
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1.0
+    return g * p / len(labels)
+
+
+defvjp(_cross_entropy, _cross_entropy_vjp)
+
+
+def cross_entropy(logits, labels):
+    r"""Mean of $-\log \mathrm{softmax}(z_i)_{y_i}$ over the batch.
+
+    ``logits`` has shape (N, K); ``labels`` holds N integer class indices in [0, K).
+    """
+    z = _data(logits, "cross_entropy")
+    labels = np.asarray(labels)
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, K); got {z.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"cross_entropy: labels must be integer class indices; got dtype {labels.dtype}"
+        )
+    if labels.shape != (z.shape[0],):
+        raise ValueError(
+            f"cross_entropy: logits {z.shape} need labels of shape ({z.shape[0]},); got {labels.shape}"
+        )
+    k = z.shape[1]
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {k}) for logits with {k} classes; "
+            f"got min {labels.min()}, max {labels.max()}"
+        )
+    return _cross_entropy(logits, labels=labels)
+
+
+# --- Tensor methods -------------------------------------------------------------------
+def _swap(op):
+    return lambda self, other: op(other, self)
+
+
+Tensor.__add__, Tensor.__radd__ = add, _swap(add)
+Tensor.__sub__, Tensor.__rsub__ = sub, _swap(sub)
+Tensor.__mul__, Tensor.__rmul__ = mul, _swap(mul)
+Tensor.__truediv__, Tensor.__rtruediv__ = div, _swap(div)
+Tensor.__matmul__, Tensor.__rmatmul__ = matmul, _swap(matmul)
+Tensor.__pow__ = power
+Tensor.__rpow__ = lambda self, base: power(base, self)   # raises: exponent must be a number
+Tensor.__neg__ = neg
+Tensor.T = property(transpose)
+Tensor.sum = lambda self, axis=None, keepdims=False: sum(self, axis=axis, keepdims=keepdims)
+Tensor.mean = lambda self, axis=None, keepdims=False: mean(self, axis=axis, keepdims=keepdims)
+Tensor.reshape = reshape
