@@ -3,10 +3,11 @@
 Every gradient in the course is computed by :mod:`lessonlib.autodiff`, a float64
 reverse-mode engine short enough to read in one sitting.
 """
-from . import data, gradcheck, init, nn
+from . import data, gradcheck, init, nn  # noqa: F401  (lessonlib.init etc.)
 from .autodiff import Tensor, defvjp, primitive
 from .gradcheck import check_grad, grad_report, numerical_grad, rel_error
-from .ops import cross_entropy, exp, leaky_relu, log, mse, relu, sigmoid, tanh
+from .losses import cross_entropy, mse
+from .ops import exp, leaky_relu, log, relu, sigmoid, tanh
 
 __all__ = [
     "Tensor", "primitive", "defvjp",

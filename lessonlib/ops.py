@@ -15,7 +15,7 @@ from .autodiff import Tensor, as_float_array, defvjp, primitive
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "matmul", "transpose",
     "sum", "mean", "reshape", "exp", "log", "tanh", "sigmoid", "relu",
-    "leaky_relu", "mse", "cross_entropy",
+    "leaky_relu",
 ]
 
 
@@ -111,7 +111,7 @@ defvjp(_matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 def matmul(a, b):
     r"""Matrix product $a b$ of 1-D or 2-D operands (``x @ W`` in the chapters)."""
-    shape_a, shape_b = np.shape(_data(a, "matmul")), np.shape(_data(b, "matmul"))
+    shape_a, shape_b = np.shape(as_float_array(a, "matmul")), np.shape(as_float_array(b, "matmul"))
     if not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
         raise ValueError(
             f"matmul: lessonlib multiplies 1-D and 2-D arrays only; got shapes {shape_a} and {shape_b}"
@@ -123,10 +123,6 @@ def matmul(a, b):
             f"matmul: shapes {shape_a} and {shape_b} do not line up ({inner_a} != {inner_b})"
         )
     return _matmul(a, b)
-
-
-def _data(x, op):
-    return x.data if isinstance(x, Tensor) else as_float_array(x, op)
 
 
 @primitive
@@ -185,12 +181,12 @@ def reshape(a, *shape):
     """``a`` with a new shape holding the same entries (``reshape(a, 2, 3)`` or ``(2, 3)``)."""
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = tuple(shape[0])
-    size = np.size(_data(a, "reshape"))
+    size = np.size(as_float_array(a, "reshape"))
     try:
         np.empty(size).reshape(shape)
     except ValueError:
         raise ValueError(
-            f"reshape: cannot reshape {np.shape(_data(a, 'reshape'))} ({size} entries) into {shape}"
+            f"reshape: cannot reshape {np.shape(as_float_array(a, 'reshape'))} ({size} entries) into {shape}"
         ) from None
     return _reshape(a, shape=shape)
 
@@ -215,7 +211,7 @@ defvjp(_log, lambda g, ans, x: g / x)
 
 def log(x):
     r"""$\ln x$ for $x > 0$; $\partial \ln x / \partial x = 1/x$."""
-    values = _data(x, "log")
+    values = as_float_array(x, "log")
     bad = ~(values > 0)
     if bad.any():
         raise ValueError(
@@ -281,74 +277,6 @@ def leaky_relu(x, slope=0.01):
     if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
         raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
     return _leaky_relu(x, slope=float(slope))
-
-
-# --- losses --------------------------------------------------------------------------
-@primitive
-def _mse(pred, target):
-    return np.mean((pred - target) ** 2)
-
-
-# L = mean((p - t)^2):  dL/dp = 2 (p - t) / n = -dL/dt
-defvjp(_mse,
-       lambda g, ans, pred, target: g * 2.0 * (pred - target) / pred.size,
-       lambda g, ans, pred, target: -g * 2.0 * (pred - target) / pred.size)
-
-
-def mse(pred, target):
-    r"""Mean squared error $\frac1n \sum_i (p_i - t_i)^2$; shapes must match exactly."""
-    shape_p, shape_t = np.shape(_data(pred, "mse")), np.shape(_data(target, "mse"))
-    if shape_p != shape_t:
-        raise ValueError(
-            f"mse: pred has shape {shape_p} but target has shape {shape_t}; they must match "
-            "exactly (broadcasting them would compare every prediction with every target)"
-        )
-    return _mse(pred, target)
-
-
-@primitive
-def _cross_entropy(logits, *, labels):
-    shifted = logits - logits.max(axis=1, keepdims=True)   # log-sum-exp without overflow
-    log_z = np.log(np.exp(shifted).sum(axis=1))
-    return np.mean(log_z - shifted[np.arange(len(labels)), labels])
-
-
-def _cross_entropy_vjp(g, ans, logits, *, labels):
-    # dL/dlogits = (softmax(logits) - onehot(labels)) / N
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    p = np.exp(shifted)
-    p /= p.sum(axis=1, keepdims=True)
-    p[np.arange(len(labels)), labels] -= 1.0
-    return g * p / len(labels)
-
-
-defvjp(_cross_entropy, _cross_entropy_vjp)
-
-
-def cross_entropy(logits, labels):
-    r"""Mean of $-\log \mathrm{softmax}(z_i)_{y_i}$ over the batch.
-
-    ``logits`` has shape (N, K); ``labels`` holds N integer class indices in [0, K).
-    """
-    z = _data(logits, "cross_entropy")
-    labels = np.asarray(labels)
-    if z.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, K); got {z.shape}")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(
-            f"cross_entropy: labels must be integer class indices; got dtype {labels.dtype}"
-        )
-    if labels.shape != (z.shape[0],):
-        raise ValueError(
-            f"cross_entropy: logits {z.shape} need labels of shape ({z.shape[0]},); got {labels.shape}"
-        )
-    k = z.shape[1]
-    if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {k}) for logits with {k} classes; "
-            f"got min {labels.min()}, max {labels.max()}"
-        )
-    return _cross_entropy(logits, labels=labels)
 
 
 # --- Tensor methods -------------------------------------------------------------------

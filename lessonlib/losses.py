@@ -1,0 +1,75 @@
+r"""Loss functions: the scalar $L$ that every backward pass starts from."""
+from __future__ import annotations
+
+import numpy as np
+
+from .autodiff import as_float_array, defvjp, primitive
+
+__all__ = ["mse", "cross_entropy"]
+
+
+@primitive
+def _mse(pred, target):
+    return np.mean((pred - target) ** 2)
+
+
+# L = mean((p - t)^2):  dL/dp = 2 (p - t) / n = -dL/dt
+defvjp(_mse,
+       lambda g, ans, pred, target: g * 2.0 * (pred - target) / pred.size,
+       lambda g, ans, pred, target: -g * 2.0 * (pred - target) / pred.size)
+
+
+def mse(pred, target):
+    r"""Mean squared error $\frac1n \sum_i (p_i - t_i)^2$; shapes must match exactly."""
+    shape_p, shape_t = np.shape(as_float_array(pred, "mse")), np.shape(as_float_array(target, "mse"))
+    if shape_p != shape_t:
+        raise ValueError(
+            f"mse: pred has shape {shape_p} but target has shape {shape_t}; they must match "
+            "exactly (broadcasting them would compare every prediction with every target)"
+        )
+    return _mse(pred, target)
+
+
+@primitive
+def _cross_entropy(logits, *, labels):
+    shifted = logits - logits.max(axis=1, keepdims=True)   # log-sum-exp without overflow
+    log_z = np.log(np.exp(shifted).sum(axis=1))
+    return np.mean(log_z - shifted[np.arange(len(labels)), labels])
+
+
+def _cross_entropy_vjp(g, ans, logits, *, labels):
+    # dL/dlogits = (softmax(logits) - onehot(labels)) / N
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1.0
+    return g * p / len(labels)
+
+
+defvjp(_cross_entropy, _cross_entropy_vjp)
+
+
+def cross_entropy(logits, labels):
+    r"""Mean of $-\log \mathrm{softmax}(z_i)_{y_i}$ over the batch.
+
+    ``logits`` has shape (N, K); ``labels`` holds N integer class indices in [0, K).
+    """
+    z = as_float_array(logits, "cross_entropy")
+    labels = np.asarray(labels)
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, K); got {z.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"cross_entropy: labels must be integer class indices; got dtype {labels.dtype}"
+        )
+    if labels.shape != (z.shape[0],):
+        raise ValueError(
+            f"cross_entropy: logits {z.shape} need labels of shape ({z.shape[0]},); got {labels.shape}"
+        )
+    k = z.shape[1]
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(
+            f"cross_entropy: labels must lie in [0, {k}) for logits with {k} classes; "
+            f"got min {labels.min()}, max {labels.max()}"
+        )
+    return _cross_entropy(logits, labels=labels)
