@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Tensor", "primitive", "defvjp", "as_float_array", "unbroadcast"]
+__all__ = ["Tensor", "primitive", "defvjp", "as_float_array", "unbroadcast", "topological_order"]
 
 
 def as_float_array(value, op: str) -> np.ndarray:
@@ -67,7 +67,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
         return grad
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = np.asarray(grad.sum(axis=tuple(range(extra))))  # stays an array when 0-d
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
@@ -136,7 +136,7 @@ class Tensor:
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = as_float_array(grad, "backward")
+            grad = np.array(as_float_array(grad, "backward"))  # a copy of the caller's seed
             if grad.shape != self.shape:
                 raise ValueError(
                     f"backward: the seed grad has shape {grad.shape} but the output has "
@@ -148,11 +148,11 @@ class Tensor:
                 "requires_grad=True, so there is nothing to differentiate"
             )
         pending = {id(self): grad}          # gradients not yet pushed to parents
-        for node in reversed(_topological_order(self)):
+        for node in reversed(topological_order(self)):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
-            node.grad = g if node.grad is None else node.grad + g
+            node.grad = _stored(g if node.grad is None else node.grad + g, node)
             for parent, argnum in node._parents:
                 vjps = node._op.vjps
                 vjp = vjps[argnum] if argnum < len(vjps) else None
@@ -163,6 +163,21 @@ class Tensor:
                 g_parent = _checked_vjp(node, vjp, g, parent, argnum)
                 prev = pending.get(id(parent))
                 pending[id(parent)] = g_parent if prev is None else prev + g_parent
+
+
+def _stored(g, node):
+    """The array kept in ``node.grad``.
+
+    A parameter (a leaf) gets its own writable copy, so in-place edits such as
+    gradient clipping (``p.grad *= c``) touch nothing else. An intermediate
+    result gets a read-only view: its gradient may be the very array passed on
+    to its inputs (``add`` passes ``g`` through), so editing it is refused.
+    """
+    if not node._parents:
+        return np.array(g)
+    view = np.asarray(g).view()     # (numpy returns a scalar for 0-d sums)
+    view.flags.writeable = False
+    return view
 
 
 def _checked_vjp(node, vjp, g, parent, argnum):
@@ -180,7 +195,7 @@ def _checked_vjp(node, vjp, g, parent, argnum):
     return out
 
 
-def _topological_order(root: Tensor) -> list:
+def topological_order(root: Tensor) -> list:
     """Tensors reachable from ``root``, each after all of its parents.
 
     Iterative depth-first search, so a 10,000-op chain needs no recursion.
