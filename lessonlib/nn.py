@@ -8,6 +8,7 @@ import numpy as np
 from . import init as initializers
 from . import ops
 from .autodiff import Tensor
+from .module import Module
 
 __all__ = ["Module", "Linear", "MLP", "SGD", "ACTIVATIONS"]
 
@@ -27,26 +28,6 @@ def _lookup(kind, value, table):
     if value not in table:
         raise ValueError(f"unknown {kind} {value!r}; choose one of {sorted(table)} or pass a function")
     return table[value]
-
-
-class Module:
-    """Something with trainable tensors: ``parameters()`` finds them in the attributes."""
-
-    def parameters(self) -> list:
-        """Every Tensor with ``requires_grad`` held by this module or its sub-modules."""
-        found = []
-        for value in vars(self).values():
-            items = value if isinstance(value, (list, tuple)) else [value]
-            for item in items:
-                if isinstance(item, Module):
-                    found.extend(item.parameters())
-                elif isinstance(item, Tensor) and item.requires_grad:
-                    found.append(item)
-        return found
-
-    def zero_grad(self) -> None:
-        for p in self.parameters():
-            p.zero_grad()
 
 
 class Linear(Module):
@@ -72,11 +53,19 @@ class MLP(Module):
         self.activation = _lookup("activation", activation, ACTIVATIONS)
         self.layers = [Linear(a, b, init=init, rng=rng) for a, b in zip(sizes[:-1], sizes[1:])]
 
-    def __call__(self, x):
+    def __call__(self, x, hook=None):
+        """The output for input ``x``; ``hook(l, z_l, h_l)`` sees every layer if given.
+
+        ``z_l`` is layer ``l``'s pre-activation and ``h_l`` its output
+        (``h_L = z_L`` for the last layer, which has no activation).
+        """
         h = x
-        for layer in self.layers[:-1]:
-            h = self.activation(layer(h))
-        return self.layers[-1](h)
+        for l, layer in enumerate(self.layers, start=1):
+            z = layer(h)
+            h = self.activation(z) if l < len(self.layers) else z
+            if hook is not None:
+                hook(l, z, h)
+        return h
 
 
 class SGD:
@@ -96,3 +85,16 @@ class SGD:
     def zero_grad(self) -> None:
         for p in self.params:
             p.zero_grad()
+
+
+# Layers that live in modules of their own (chapters 5 and 7), reachable as
+# lessonlib.nn.BatchNorm etc. Looked up on first use, so that those modules
+# can import Module without an import cycle.
+_ELSEWHERE = {"BatchNorm": "normalization", "RNNCell": "recurrent", "LSTMCell": "recurrent"}
+
+
+def __getattr__(name):
+    if name in _ELSEWHERE:
+        import importlib
+        return getattr(importlib.import_module(f"lessonlib.{_ELSEWHERE[name]}"), name)
+    raise AttributeError(f"module 'lessonlib.nn' has no attribute {name!r}")

@@ -1,0 +1,6 @@
+"""Interactive widgets: controls -> an experiment runner -> a plot. One module per topic.
+
+Each ``*_widget(...)`` function returns an ipywidgets box whose ``controls``
+attribute maps a setting's name to its control; setting ``.value`` on a
+control redraws the plot, which is how the tests drive them.
+"""
