@@ -1,0 +1,93 @@
+"""The shared experiment runners, their plots and the profile widget."""
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from lessonlib.experiments.profiles import (  # noqa: E402
+    ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training)
+from lessonlib.plotting.profiles import plot_losses, plot_profile  # noqa: E402
+from lessonlib.widgets.profiles import PROFILE_CONTROLS, profile_widget  # noqa: E402
+
+
+def test_run_profile_is_deterministic_and_shaped():
+    a, b = run_profile(ProfileConfig(depth=6, seed=3)), run_profile(ProfileConfig(depth=6, seed=3))
+    assert len(a.profile.layers) == 1 + 6 + 1          # input, 6 hidden layers, output layer
+    np.testing.assert_array_equal(a["grad_h_rms"], b["grad_h_rms"])
+    assert a.message == ""
+
+
+def test_linear_profile_matches_closed_form():
+    # identity activation, W = a I: h_l = a^l x and dL/dh_l = a^(L+1-l) G / N
+    a, depth, width = 0.8, 7, 16
+    eye = lambda fan_in, fan_out, *, rng, gain=1.0: a * np.eye(fan_in, fan_out)
+    result = run_profile(ProfileConfig(activation="identity", init=eye, depth=depth, width=width))
+    layers = np.arange(depth + 2)
+    ratio_h = result["h_rms"] / result["h_rms"][0]
+    ratio_g = result["grad_h_rms"] / result["grad_h_rms"][-1]
+    np.testing.assert_allclose(ratio_h, a ** layers, rtol=1e-12)
+    np.testing.assert_allclose(ratio_g, a ** (depth + 1 - layers), rtol=1e-12)
+
+
+def test_overflow_becomes_a_message_not_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = run_profile(ProfileConfig(activation="identity", init="normal", gain=100.0,
+                                           depth=200, width=16))
+    assert "overflow" in result.message
+    ax = plot_profile(result, "grad_h_rms")
+    assert any("overflow" in t.get_text() for t in ax.texts)
+
+
+def test_training_reduces_loss_and_reports_divergence():
+    ok = run_training(TrainConfig(depth=3, width=32, steps=200, lr=0.05, activation="tanh",
+                                  init="xavier_normal"))
+    assert ok.message == "" and ok.final_loss < 0.5 * ok.losses[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = run_training(TrainConfig(depth=6, steps=50, lr=50.0))
+    assert bad.message.startswith("diverged")
+    ax = plot_losses(bad)
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_bad_settings_fail_clearly():
+    with pytest.raises(ValueError, match="deep_mlp: unknown init"):
+        deep_mlp(4, 4, 2, 1, activation="tanh", init="kaiming", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="depth and width"):
+        deep_mlp(4, 4, 0, 1, activation="tanh", init="he_normal", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="unknown task"):
+        run_training(TrainConfig(task="mnist"))
+
+
+def _ends(control):
+    if hasattr(control, "options"):
+        return list(control.options)
+    if type(control).__name__ == "FloatLogSlider":
+        return [control.base ** control.min, control.base ** control.max]
+    return [control.min, control.max]
+
+
+def test_profile_widget_survives_every_control_at_both_ends():
+    box = profile_widget()
+    assert set(box.controls) == set(PROFILE_CONTROLS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, control in box.controls.items():
+            for value in _ends(control):
+                control.value = value
+                assert box.last_error == "", (name, value, box.last_error)
+    with pytest.raises(ValueError, match="no control"):
+        profile_widget(show=("depth", "colour"))
+
+
+def test_profile_widget_redraws_quickly_at_default_settings():
+    box = profile_widget()
+    times = []
+    for depth in (9, 10, 9, 10, 9):
+        box.controls["depth"].value = depth
+        times.append(box.last_seconds)
+    assert min(times) < 0.1, times
