@@ -1,0 +1,186 @@
+"""Plots for recurrent networks through time (chapter 7): ``plot_*(result, ax=None) -> Axes``."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+from .common import axes_or_new, positive_or_nan, show_message
+
+__all__ = ["plot_jacobian_heatmap", "plot_jacobian_norms", "plot_slopes", "plot_step_factors",
+           "plot_lag_gradients", "plot_cliff", "plot_cliff_slice", "plot_adding", "plot_sensitivity"]
+
+_JAC = r"$\|\partial h_T/\partial h_k\|_2$"
+_STYLES = ("-", "--", ":", "-.")          # one line style per seed
+
+
+def plot_jacobian_heatmap(result, ax=None, colorbar=True):
+    r"""$\log_{10}$ of the typical $\|\partial h_T/\partial h_k\|$ over (lag, radius), with the line where it equals 1."""
+    ax = axes_or_new(ax, figsize=(7, 4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(result.typical)
+    low, high = np.nanmin(logs), np.nanmax(logs)
+    norm = TwoSlopeNorm(vmin=min(low, -1e-3), vcenter=0.0, vmax=max(high, 1e-3))   # white at norm 1
+    mesh = ax.pcolormesh(result.lags, result.radii, logs, cmap="RdBu_r", shading="nearest", norm=norm)
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=r"$\log_{10}$ " + _JAC + " (geometric mean)")
+    later = result.lags >= 1                      # at lag 0 the norm is exactly 1 everywhere
+    if np.nanmin(logs[:, later]) < 0 < np.nanmax(logs[:, later]) and later.sum() > 1:
+        ax.contour(result.lags[later], result.radii, logs[:, later], levels=[0.0], colors="k",
+                   linewidths=1.2)
+        ax.plot([], [], "k-", label="measured norm = 1")
+    ax.axhline(1.0, color="k", ls="--", lw=1, label=r"$\sigma_{\max}(W_{hh}) = 1$: vanishing guaranteed below")
+    ax.set_xlabel(r"lag $T-k$ (time steps)")
+    ax.set_ylabel(r"radius $\rho$ of $W_{hh} = \rho Q$")
+    ax.set_title(f"Jacobian norm through time (input scale {result.config.input_scale:g})")
+    ax.legend(loc="lower left", fontsize=8)
+    if result.message:
+        show_message(ax, result.message)
+    return ax
+
+
+def plot_jacobian_norms(result, ax=None, index=0, bound=True):
+    r"""$\|\partial h_T/\partial h_k\|$ against the lag for radius number ``index``, with the bound $\sigma_{\max}^{T-k}$."""
+    ax = axes_or_new(ax)
+    radius, lags = result.radii[index], result.lags
+    norms = positive_or_nan(result.norms[index])
+    with np.errstate(all="ignore"):
+        typical = positive_or_nan(result.typical[index])
+    ax.fill_between(lags, np.nanmin(norms, axis=1), np.nanmax(norms, axis=1), color="tab:blue",
+                    alpha=0.2, lw=0, label="range over sequences")
+    ax.plot(lags, typical, color="tab:blue", label="geometric mean")
+    if bound:
+        with np.errstate(over="ignore"):
+            ax.plot(lags, positive_or_nan(result.sigma_max[index] ** lags.astype(float)), "k--",
+                    label=r"bound $\sigma_{\max}^{T-k}$")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"lag $T-k$ (time steps)")
+    ax.set_ylabel(_JAC)
+    ax.set_title(rf"$\rho$ = {radius:.2f}, input scale {result.config.input_scale:g}")
+    ax.legend(fontsize=8, loc="best")
+    if result.message or np.all(np.isnan(typical[1:])):
+        show_message(ax, result.message or "every norm underflowed to 0")
+    return ax
+
+
+def plot_slopes(result, ax=None, index=0):
+    r"""Mean slope $\tanh'(a_t)$ over units and sequences against the time step $t$."""
+    ax = axes_or_new(ax)
+    slopes = result.slopes[index]
+    ax.plot(np.arange(1, len(slopes) + 1), slopes, color="tab:orange")
+    ax.set_ylim(0, 1.05)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xlabel("time step $t$")
+    ax.set_ylabel(r"mean $\tanh'(a_t)$")
+    ax.set_title(r"the slopes the bound replaces by $\gamma = 1$")
+    return ax
+
+
+def plot_step_factors(factors, radii, ax=None, sigma_max=None):
+    r"""Measured average factor per step against the radius, one curve per input scale.
+
+    ``factors`` maps an input scale to an array of factors (one per radius).
+    The bound $\gamma\,\sigma_{\max}$ with $\gamma = 1$ is drawn dashed.
+    """
+    ax = axes_or_new(ax)
+    for scale, f in factors.items():
+        ax.plot(radii, f, marker="o", ms=3, label=f"input scale {scale:g}")
+    ax.plot(radii, radii if sigma_max is None else sigma_max, "k--", label=r"bound: $\sigma_{\max} = \rho$")
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel(r"radius $\rho$ ($= \sigma_{\max}(W_{hh})$)")
+    ax.set_ylabel("factor per time step")
+    ax.set_title("How fast the Jacobian norm grows or shrinks")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_lag_gradients(curves, ax=None):
+    r"""$\|\partial\mathcal{L}/\partial x_{T-\text{lag}}\|$ against the lag; ``curves`` maps a label to values."""
+    ax = axes_or_new(ax)
+    for label, values in curves.items():
+        ax.plot(np.arange(len(values)), positive_or_nan(values), label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("lag (time steps before the last one)")
+    ax.set_ylabel(r"$\|\partial\mathcal{L}/\partial x_{T-\mathrm{lag}}\|$")
+    ax.set_title("Gradient reaching earlier inputs, at initialization")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_cliff(result, ax=None, colorbar=True):
+    r"""The loss $(h_T - y)^2$ of the one-unit RNN over $(w, b)$ and the three descent paths."""
+    ax = axes_or_new(ax, figsize=(7, 4.5))
+    c = result.config
+    W, B, loss = result.landscape
+    mesh = ax.pcolormesh(W, B, loss, cmap="viridis", shading="auto")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=r"loss $(h_T - y)^2$")
+    styles = {"none": ("tab:red", "no clipping"), "norm": ("white", "clipped by norm"),
+              "value": ("tab:orange", "clipped by value")}
+    for mode, path in result.paths.items():
+        color, label = styles.get(mode, (None, mode))
+        ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.5, label=label)
+        ax.plot(path[-1, 0], path[-1, 1], "o", color=color, ms=6, mec="k")
+    ax.plot(*c.show, "k*", ms=12, label="start")
+    ax.set_xlabel("recurrent weight $w$")
+    ax.set_ylabel("bias $b$")
+    ax.set_title(rf"One-unit RNN, $T = {c.T}$: a cliff in the loss")
+    ax.legend(fontsize=8, loc="center right")
+    return ax
+
+
+def plot_cliff_slice(result, ax=None):
+    r"""$|\partial h_T/\partial b|$ against the distance from the wall of the cliff (a CliffSlice)."""
+    ax = axes_or_new(ax)
+    ax.loglog(result.distances, positive_or_nan(result.above), "o-", ms=3, label="above the wall ($h_T > 0$)")
+    ax.loglog(result.distances, positive_or_nan(result.below), "s-", ms=3, label="below the wall ($h_T < 0$)")
+    ax.set_xlabel(rf"distance $|b - b^*|$ from the wall at $b^* = {result.b_wall:.4f}$")
+    ax.set_ylabel(r"$|\partial h_T/\partial b|$")
+    ax.set_title(f"Approaching the wall ($w = {result.w:g}$)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _smooth(values, window):
+    values = np.asarray(values, dtype=float)
+    if len(values) < window:
+        return values
+    kernel = np.ones(window) / window
+    return np.convolve(values, kernel, mode="valid")
+
+
+def plot_adding(results, ax=None, window=10, baseline=1 / 6):
+    """Training loss (moving average over ``window`` steps) of several AddingResults, with the baseline."""
+    ax = axes_or_new(ax)
+    colors = {"lstm": "tab:green", "rnn": "tab:purple"}
+    for r in results:
+        smooth = _smooth(r.losses, window)
+        ax.plot(np.arange(window - 1, window - 1 + len(smooth)), positive_or_nan(smooth),
+                color=colors.get(r.config.cell, None), ls=_STYLES[r.config.seed % 4], alpha=0.85,
+                label=f"{r.config.cell.upper()}, seed {r.config.seed}")
+        if r.message:
+            show_message(ax, r.message)
+    ax.axhline(baseline, color="k", ls="--", lw=1, label=r"baseline: predict 1 ($1/6$)")
+    ax.set_yscale("log")
+    ax.set_xlabel("Adam step")
+    ax.set_ylabel(f"training loss (MSE, mean of {window} steps)")
+    ax.set_title(f"The adding problem, T = {results[0].config.T}")
+    ax.legend(fontsize=8, ncol=2)
+    return ax
+
+
+def plot_sensitivity(results, ax=None, when="final"):
+    r"""RMS of $\partial\hat y/\partial x_{T-\text{lag}}$ against the lag for AddingResults."""
+    ax = axes_or_new(ax)
+    colors = {"lstm": "tab:green", "rnn": "tab:purple"}
+    for r in results:
+        s = r.sensitivity[when]
+        ax.plot(np.arange(len(s)), positive_or_nan(s), color=colors.get(r.config.cell, None),
+                ls=_STYLES[r.config.seed % 4], label=f"{r.config.cell.upper()}, seed {r.config.seed}")
+    ax.set_yscale("log")
+    ax.set_xlabel("lag (time steps before the last one)")
+    ax.set_ylabel(r"RMS of $\partial \hat y/\partial x_{T-\mathrm{lag}}$")
+    ax.set_title("Sensitivity of the prediction " + ("after training" if when == "final" else "at initialization"))
+    ax.legend(fontsize=8)
+    return ax
+

@@ -1,0 +1,177 @@
+r"""Recurrent cells (chapter 7): a vanilla RNN cell and an LSTM cell, built from lessonlib ops.
+
+Both cells take one time step of a batch: rows are examples, as everywhere in
+lessonlib (``x`` has shape (N, n_in), ``h`` has shape (N, n_hidden)). A sequence
+is processed by calling the cell once per step in a Python loop; the engine
+records every step, so ``backward()`` on a loss at the end *is* backpropagation
+through time.
+
+Vanilla RNN (row-vector convention, ``h @ W_hh``):
+
+.. math::
+
+    a_t = x_t W_{xh} + h_{t-1} W_{hh} + b_h, \qquad h_t = \tanh(a_t), \qquad
+    \frac{\partial h_t}{\partial h_{t-1}} = \operatorname{diag}(\tanh'(a_t))\, W_{hh}^\top .
+
+LSTM (gates in the order input, forget, output, candidate):
+
+.. math::
+
+    [z_i, z_f, z_o, z_g] = x_t W_{xh} + h_{t-1} W_{hh} + b_h, \quad
+    c_t = \sigma(z_f) \odot c_{t-1} + \sigma(z_i) \odot \tanh(z_g), \quad
+    h_t = \sigma(z_o) \odot \tanh(c_t),
+
+so that, holding $h_{t-1}$ fixed, $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$:
+the cell state is carried by a sum, not squashed by a weight matrix and a slope.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import init as initializers
+from . import ops
+from .autodiff import Tensor, as_float_array, defvjp, primitive
+from .module import Module
+
+__all__ = ["RNNCell", "LSTMCell", "columns", "unroll"]
+
+
+@primitive
+def _columns(a, *, start, stop):
+    return a[..., start:stop]
+
+
+def _columns_vjp(g, ans, a, *, start, stop):
+    out = np.zeros(a.shape)
+    out[..., start:stop] = g
+    return out
+
+
+# y = a[:, start:stop]: the gradient goes back to those columns, zeros elsewhere
+defvjp(_columns, _columns_vjp)
+
+
+def columns(a, start, stop):
+    """Columns ``start:stop`` of the last axis of ``a`` (the LSTM cuts its four gates this way)."""
+    n = np.shape(as_float_array(a, "columns"))[-1]
+    if not (0 <= start < stop <= n):
+        raise ValueError(f"columns: need 0 <= start < stop <= {n}, got start={start}, stop={stop}")
+    return _columns(a, start=int(start), stop=int(stop))
+
+
+def _make(kind, name):
+    if callable(name):
+        return name
+    if name not in initializers.__all__:
+        raise ValueError(f"unknown {kind} {name!r}; choose one of {initializers.__all__} or pass a function")
+    return getattr(initializers, name)
+
+
+def _check_sizes(cls, n_in, n_hidden, rng):
+    for label, n in (("n_in", n_in), ("n_hidden", n_hidden)):
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"{cls}: {label} must be a positive integer, got {n!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{cls}: rng must be a numpy Generator such as np.random.default_rng(0), "
+                        f"got {type(rng).__name__}")
+
+
+def _check_state(cls, x, h, n_in, n_hidden):
+    xs, hs = np.shape(as_float_array(x, cls)), np.shape(as_float_array(h, cls))
+    if len(xs) != 2 or xs[1] != n_in:
+        raise ValueError(f"{cls}: x must have shape (N, {n_in}), got {xs}")
+    if hs != (xs[0], n_hidden):
+        raise ValueError(f"{cls}: the state must have shape ({xs[0]}, {n_hidden}) for x of shape {xs}, got {hs}")
+
+
+class RNNCell(Module):
+    r"""$h_t = \tanh(x_t W_{xh} + h_{t-1} W_{hh} + b_h)$, one time step.
+
+    ``W_xh`` (n_in, n_hidden) is drawn with ``init``; ``W_hh`` (n_hidden, n_hidden)
+    with ``recurrent_init`` and gain ``radius``. With the default orthogonal
+    ``recurrent_init``, every singular value of ``W_hh`` equals ``radius``, so
+    ``radius`` is both its spectral radius and its largest singular value.
+    """
+
+    def __init__(self, n_in, n_hidden, *, rng, init="lecun_normal",
+                 recurrent_init="orthogonal", radius=1.0):
+        _check_sizes("RNNCell", n_in, n_hidden, rng)
+        self.n_in, self.n_hidden = int(n_in), int(n_hidden)
+        self.W_xh = Tensor(_make("initializer", init)(n_in, n_hidden, rng=rng), requires_grad=True)
+        self.W_hh = Tensor(_make("initializer", recurrent_init)(n_hidden, n_hidden, rng=rng, gain=radius),
+                           requires_grad=True)
+        self.b_h = Tensor(np.zeros(n_hidden), requires_grad=True)
+
+    def initial_state(self, batch):
+        """The zero state $h_0$ for ``batch`` sequences."""
+        return Tensor(np.zeros((batch, self.n_hidden)))
+
+    def __call__(self, x, h):
+        _check_state("RNNCell", x, h, self.n_in, self.n_hidden)
+        return ops.tanh(x @ self.W_xh + h @ self.W_hh + self.b_h)
+
+
+class LSTMCell(Module):
+    r"""One LSTM step: ``cell(x, (h, c)) -> (h_new, c_new)``.
+
+    The four gates share one pair of matrices: ``W_xh`` (n_in, 4 n_hidden),
+    ``W_hh`` (n_hidden, 4 n_hidden) and ``b_h`` (4 n_hidden,), in the order
+    input $i$, forget $f$, output $o$, candidate $g$ (the three sigmoid gates
+    first, so one ``sigmoid`` call computes them all). The forget-gate biases start
+    at ``forget_bias`` (1 by default), so that $f_t = \sigma(1 + \dots) \approx 0.73$
+    at initialization and the cell state is kept rather than erased.
+    """
+
+    def __init__(self, n_in, n_hidden, *, rng, forget_bias=1.0, init="lecun_normal",
+                 recurrent_init="orthogonal"):
+        _check_sizes("LSTMCell", n_in, n_hidden, rng)
+        self.n_in, self.n_hidden = int(n_in), int(n_hidden)
+        make_x, make_h = _make("initializer", init), _make("initializer", recurrent_init)
+        # one (fan_in, n_hidden) block per gate, so each gate is initialized like an RNN cell
+        self.W_xh = Tensor(np.hstack([make_x(n_in, n_hidden, rng=rng) for _ in range(4)]),
+                           requires_grad=True)
+        self.W_hh = Tensor(np.hstack([make_h(n_hidden, n_hidden, rng=rng) for _ in range(4)]),
+                           requires_grad=True)
+        b = np.zeros(4 * n_hidden)
+        b[n_hidden:2 * n_hidden] = forget_bias
+        self.b_h = Tensor(b, requires_grad=True)
+
+    def initial_state(self, batch):
+        """The zero state $(h_0, c_0)$ for ``batch`` sequences."""
+        return Tensor(np.zeros((batch, self.n_hidden))), Tensor(np.zeros((batch, self.n_hidden)))
+
+    def gates(self, x, h):
+        """The four gates $(i, f, g, o)$ for input ``x`` and previous output ``h``."""
+        n = self.n_hidden
+        z = x @ self.W_xh + h @ self.W_hh + self.b_h
+        s = ops.sigmoid(columns(z, 0, 3 * n))          # i, f, o in one call
+        i, f, o = (columns(s, k * n, (k + 1) * n) for k in range(3))
+        g = ops.tanh(columns(z, 3 * n, 4 * n))
+        return i, f, g, o
+
+    def __call__(self, x, state):
+        h, c = state
+        _check_state("LSTMCell", x, h, self.n_in, self.n_hidden)
+        _check_state("LSTMCell", x, c, self.n_in, self.n_hidden)
+        i, f, g, o = self.gates(x, h)
+        c_new = f * c + i * g          # the additive path: dc_new/dc = diag(f)
+        return o * ops.tanh(c_new), c_new
+
+
+def unroll(cell, xs, state=None):
+    """Run ``cell`` over the steps ``xs`` (a list of (N, n_in) arrays or Tensors).
+
+    Returns the list of hidden outputs $h_1, \\dots, h_T$ and the final state
+    (``h_T`` for an RNN cell, ``(h_T, c_T)`` for an LSTM cell).
+    """
+    if len(xs) == 0:
+        raise ValueError("unroll: the sequence is empty")
+    if state is None:
+        state = cell.initial_state(np.shape(as_float_array(xs[0], "unroll"))[0])
+    outputs = []
+    for x in xs:
+        state = cell(x, state)
+        outputs.append(state[0] if isinstance(state, tuple) else state)
+    return outputs, state
