@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import ops
+from . import activations, ops
 from .autodiff import Tensor
 
 __all__ = ["LayerStats", "Profile", "layer_profile", "SLOPES", "SATURATION_LEVEL"]
@@ -21,6 +21,8 @@ __all__ = ["LayerStats", "Profile", "layer_profile", "SLOPES", "SATURATION_LEVEL
 SLOPES = {
     ops.sigmoid: ops.sigmoid_slope,
     ops.tanh: ops.tanh_slope,
+    activations.elu: activations.elu_slope,                          # saturated where z < ln(0.01)
+    activations.gelu: lambda z: np.abs(activations.gelu_slope(z)),  # GELU's slope is negative for z < -0.75
 }
 
 #: A unit counts as saturated when its slope is below this fraction of the
@@ -65,8 +67,21 @@ class Profile:
         return bool(np.isfinite(self.loss) and np.all(np.isfinite(grads)))
 
 
-def _rms(a):
-    return float(np.sqrt(np.mean(np.square(a))))
+def _norm(a) -> float:
+    """Frobenius norm computed as m * ||a / m|| with m = max |a_i|.
+
+    Squaring first (``np.linalg.norm``) underflows to 0 once the entries drop
+    below about 1e-162 and overflows to inf above about 1e154, far inside
+    float64's range; scaling first keeps the norm as long as the values last.
+    """
+    m = float(np.max(np.abs(a))) if np.size(a) else 0.0
+    if m == 0.0 or not np.isfinite(m):
+        return m
+    return m * float(np.linalg.norm(a / m))
+
+
+def _rms(a) -> float:
+    return _norm(a) / np.sqrt(np.size(a)) if np.size(a) else 0.0
 
 
 def layer_profile(model, x, loss_fn) -> Profile:
@@ -101,10 +116,10 @@ def _stats(l, z, h, layer, slope) -> LayerStats:
         saturated = nan if slope is None else float(
             np.mean(slope(z.data) < SATURATION_LEVEL * slope(np.zeros(1))[0]))
         dead = float(np.mean(np.all(z.data <= 0, axis=0)))
-        grad_W = nan if layer.W.grad is None else float(np.linalg.norm(layer.W.grad))
+        grad_W = nan if layer.W.grad is None else _norm(layer.W.grad)
     return LayerStats(
         layer=l, h_mean=float(np.mean(h.data)), h_std=float(np.std(h.data)),
         h_rms=_rms(h.data), z_std=z_std, saturated=saturated, dead=dead,
-        grad_h_norm=float(np.linalg.norm(g)), grad_h_rms=_rms(g),
+        grad_h_norm=_norm(g), grad_h_rms=_rms(g),
         grad_W_norm=grad_W,
     )

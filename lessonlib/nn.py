@@ -5,8 +5,8 @@ import numbers
 
 import numpy as np
 
+from . import activations, ops
 from . import init as initializers
-from . import ops
 from .autodiff import Tensor
 from .module import Module
 
@@ -18,6 +18,8 @@ ACTIVATIONS = {
     "tanh": ops.tanh,
     "relu": ops.relu,
     "leaky_relu": ops.leaky_relu,
+    "elu": activations.elu,
+    "gelu": activations.gelu,
     "identity": lambda h: h,
 }
 

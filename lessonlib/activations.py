@@ -1,0 +1,123 @@
+r"""The rectifier family beyond ReLU (chapter 4): ELU and GELU as ops, and every slope.
+
+``relu`` and ``leaky_relu`` live in :mod:`lessonlib.ops`; this module adds
+
+* ``elu(x, alpha=1.0)``: $x$ for $x > 0$ and $\alpha (e^x - 1)$ otherwise;
+* ``gelu(x)``: the **exact** GELU $x\,\Phi(x)$ with the standard normal CDF
+  $\Phi(x) = \tfrac12 \operatorname{erfc}(-x/\sqrt2)$. numpy has no ``erf``, so
+  $\operatorname{erfc}$ comes from Python's :func:`math.erfc`, applied entry by
+  entry (about 0.1 microseconds an entry: fine for this course's sizes). This is
+  not the tanh approximation $\tfrac12 x (1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3)))$
+  that some libraries use;
+
+each with its VJP, plus the slope $\phi'(z)$ of every rectifier as a plain
+function of an array (``relu_slope``, ``leaky_relu_slope``, ``elu_slope``,
+``gelu_slope``) and the leaky-ReLU gain $\sqrt{2/(1+\alpha^2)}$ derived in
+chapter 4. Only :mod:`lessonlib.autodiff` is imported, so ``nn`` and
+``diagnostics`` can import this module without a cycle.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .autodiff import defvjp, primitive
+
+__all__ = ["elu", "gelu", "normal_cdf", "normal_pdf", "relu_slope", "leaky_relu_slope",
+           "elu_slope", "gelu_slope", "leaky_relu_gain"]
+
+_erfc = np.frompyfunc(math.erfc, 1, 1)       # math.erfc, entry by entry (returns objects)
+
+
+def _number(name, label, value, *, positive=False):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"{name}: {label} must be a finite number, got {value!r}")
+    if positive and value < 0:
+        raise ValueError(f"{name}: {label} must be >= 0, got {value!r}")
+    return float(value)
+
+
+# --- the standard normal distribution ------------------------------------------------
+def normal_cdf(x):
+    r"""$\Phi(x) = P(\xi \le x)$ for $\xi \sim N(0, 1)$, as $\tfrac12\operatorname{erfc}(-x/\sqrt2)$.
+
+    The erfc form keeps full relative accuracy in the left tail, where
+    $\tfrac12(1 + \operatorname{erf}(x/\sqrt2))$ would round to 0 long before $\Phi$ does.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return 0.5 * np.asarray(_erfc(-x / math.sqrt(2.0)), dtype=np.float64)
+
+
+def normal_pdf(x):
+    r"""$\varphi(x) = e^{-x^2/2} / \sqrt{2\pi}$, the standard normal density."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.exp(-0.5 * np.square(x)) / math.sqrt(2.0 * math.pi)
+
+
+# --- slopes phi'(z) as plain array functions ---------------------------------------------
+def relu_slope(x):
+    r"""$\operatorname{relu}'(x)$: 1 for $x > 0$, 0 otherwise (0 is used at the kink $x = 0$)."""
+    return (np.asarray(x, dtype=np.float64) > 0).astype(np.float64)
+
+
+def leaky_relu_slope(x, slope=0.01):
+    r"""Leaky ReLU's slope: 1 for $x > 0$, $\alpha$ = ``slope`` otherwise."""
+    return np.where(np.asarray(x, dtype=np.float64) > 0, 1.0, float(slope))
+
+
+def elu_slope(x, alpha=1.0):
+    r"""$\operatorname{elu}'(x)$: 1 for $x > 0$, $\alpha e^x$ otherwise (between 0 and $\alpha$)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def gelu_slope(x):
+    r"""$\operatorname{gelu}'(x) = \Phi(x) + x\,\varphi(x)$; between about $-0.13$ and $1.13$ (at $x = \mp\sqrt2$)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):                    # (+-inf) * 0 at infinite x
+        tail = np.where(np.isinf(x), 0.0, x * normal_pdf(x))
+    return normal_cdf(x) + tail
+
+
+def leaky_relu_gain(slope):
+    r"""$\sqrt{2/(1+\alpha^2)}$: the weight gain, in units of $1/\sqrt{n_{in}}$, that keeps
+    $\operatorname{Var}(z)$ constant through leaky-ReLU layers (chapter 4).
+
+    Use it as ``lecun_normal(..., gain=leaky_relu_gain(alpha))``; for $\alpha = 0$ it is
+    He's $\sqrt 2$, for $\alpha = 1$ (a linear layer) LeCun's 1.
+    """
+    alpha = _number("leaky_relu_gain", "slope", slope)
+    return math.sqrt(2.0 / (1.0 + alpha * alpha))
+
+
+# --- ELU -----------------------------------------------------------------------------------
+@primitive
+def _elu(x, *, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+# d elu/dx = 1 for x > 0 and alpha e^x = elu(x) + alpha otherwise
+defvjp(_elu, lambda g, ans, x, *, alpha: g * elu_slope(x, alpha))
+
+
+def elu(x, alpha=1.0):
+    r"""$x$ for $x > 0$ and $\alpha(e^x - 1)$ otherwise; saturates at $-\alpha$ on the left.
+
+    Its slope is 1 on the right and $\alpha e^x$ on the left, continuous at 0 only for $\alpha = 1$.
+    """
+    return _elu(x, alpha=_number("elu", "alpha", alpha, positive=True))
+
+
+# --- GELU ----------------------------------------------------------------------------------
+@primitive
+def gelu(x):
+    r"""The exact GELU $x\,\Phi(x)$ with $\Phi$ the standard normal CDF (erf-based, not tanh)."""
+    with np.errstate(invalid="ignore"):                    # -inf * 0 at x = -inf
+        out = x * normal_cdf(x)
+    return np.where(x == -np.inf, 0.0, out)
+
+
+# d(x Phi(x))/dx = Phi(x) + x phi(x)
+defvjp(gelu, lambda g, ans, x: g * gelu_slope(x))

@@ -1,0 +1,476 @@
+r"""Experiments on ReLU and its family (chapter 4).
+
+Pure ``run_*(config) -> result`` functions over frozen dataclasses:
+
+* :func:`run_curves`: each activation and its slope, the slope taken by ``backward()``;
+* :func:`run_factor_table`: the measured per-layer gradient factor against
+  $\rho = \sqrt{n \operatorname{Var}(W)\, E[\phi'(z)^2]}$;
+* :func:`run_dead_units`: which units of a fresh deep MLP never fire on the data,
+  with shifted biases or badly scaled weights, and the per-layer profile;
+  :func:`run_shift_sweep` compares the first layer with its closed form;
+* :func:`run_dying`: full-batch SGD that records how many examples every unit
+  fires on at every step, so a unit can be watched dying;
+* :func:`run_leaky_gain`: the gain $\sqrt{2/(1+\alpha^2)}$ of leaky ReLU against
+  measured second moments and per-layer growth factors;
+* :func:`run_comparison`: the same deep MLP trained with several activations,
+  each under its matching initialization, on several seeds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .. import data, losses, nn, ops
+from ..activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain, leaky_relu_slope,
+                           normal_cdf, relu_slope)
+from ..autodiff import Tensor
+from ..diagnostics import layer_profile
+from .profiles import ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training
+
+__all__ = ["FAMILY", "MATCHED", "activation_for", "gaussian_mean", "layer_factor",
+           "CurvesConfig", "CurvesResult", "run_curves",
+           "FactorConfig", "FactorResult", "run_factor_table",
+           "DeadConfig", "DeadResult", "run_dead_units", "first_layer_dead_theory",
+           "ShiftSweepConfig", "ShiftSweepResult", "run_shift_sweep",
+           "DyingConfig", "DyingResult", "run_dying",
+           "LeakyGainConfig", "LeakyGainResult", "run_leaky_gain",
+           "CompareConfig", "CompareResult", "run_comparison"]
+
+
+def _leaky(alpha):
+    fun = lambda h: ops.leaky_relu(h, alpha)
+    fun.__name__ = f"leaky_relu_{alpha:g}"
+    return fun
+
+
+#: name -> (activation phi, its slope phi'), for plots and tables.
+FAMILY = {
+    "sigmoid": (ops.sigmoid, ops.sigmoid_slope),
+    "tanh": (ops.tanh, ops.tanh_slope),
+    "relu": (ops.relu, relu_slope),
+    "leaky_relu_0.01": (_leaky(0.01), lambda z: leaky_relu_slope(z, 0.01)),
+    "leaky_relu_0.2": (_leaky(0.2), lambda z: leaky_relu_slope(z, 0.2)),
+    "elu": (elu, elu_slope),
+    "gelu": (gelu, gelu_slope),
+}
+
+#: name -> (init, gain): each activation with the initialization derived for it, the
+#: scale that makes rho = 1 for its slope at 0: Xavier for sigmoid and tanh, He for
+#: ReLU, LeCun times sqrt(2/(1+alpha^2)) for leaky ReLU (the same as He for alpha = 0).
+#: (ELU and GELU have no entry: He's scale is not matched to them, see chapter 4.)
+MATCHED = {
+    "sigmoid": ("xavier_normal", 1.0),
+    "tanh": ("xavier_normal", 1.0),
+    "relu": ("he_normal", 1.0),
+    "leaky_relu_0.01": ("lecun_normal", leaky_relu_gain(0.01)),
+    "leaky_relu_0.2": ("lecun_normal", leaky_relu_gain(0.2)),
+}
+
+
+def activation_for(name):
+    """The activation function called ``name`` in :data:`FAMILY` (or ``name`` itself if callable)."""
+    if callable(name):
+        return name
+    if name not in FAMILY:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(FAMILY)}")
+    return FAMILY[name][0]
+
+
+def gaussian_mean(f, std=1.0) -> float:
+    r"""$E[f(z)]$ for $z \sim N(0, \mathrm{std}^2)$, by the midpoint rule.
+
+    ``f`` maps an array to an array. The cells have width $0.001\,\mathrm{std}$ and
+    cover $\pm 12$ standard deviations, with $z = 0$ on a cell boundary: every
+    rectifier has its kink or jump there, and the midpoint rule stays accurate to
+    about $10^{-7}$ across it (Gauss-Hermite quadrature, exact for polynomials,
+    converges slowly across a kink).
+    """
+    h = 0.001
+    x = (np.arange(-12_000, 12_000) + 0.5) * h
+    return float(np.sum(f(std * x) * np.exp(-0.5 * x * x)) * h / np.sqrt(2.0 * np.pi))
+
+
+def layer_factor(values, first, last) -> float:
+    r"""The geometric-mean factor per layer from layer ``first`` to layer ``last``.
+
+    $(v_{last} / v_{first})^{1/|last - first|}$: for activations going up use
+    ``first < last``; for gradients, which travel down, ``first > last``.
+    """
+    values = np.asarray(values, dtype=float)
+    return float((values[last] / values[first]) ** (1.0 / abs(last - first)))
+
+
+# --- activation curves -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CurvesConfig:
+    names: tuple = ("relu", "leaky_relu_0.2", "elu", "gelu")
+    z_min: float = -4.0
+    z_max: float = 4.0
+    points: int = 801
+
+
+@dataclass(frozen=True)
+class CurvesResult:
+    config: CurvesConfig
+    z: np.ndarray
+    values: dict                 # name -> phi(z)
+    slopes: dict                 # name -> phi'(z), computed by backward()
+
+
+def run_curves(config: CurvesConfig = CurvesConfig()) -> CurvesResult:
+    r"""$\phi(z)$ and $\phi'(z)$ on a grid; the slope is the gradient of $\sum_i \phi(z_i)$."""
+    z = np.linspace(config.z_min, config.z_max, config.points)
+    values, slopes = {}, {}
+    for name in config.names:
+        t = Tensor(z, requires_grad=True)
+        out = activation_for(name)(t)
+        out.sum().backward()
+        values[name], slopes[name] = out.data, np.array(t.grad)
+    return CurvesResult(config=config, z=z, values=values, slopes=slopes)
+
+
+# --- the per-layer gradient factor: prediction against measurement ----------------------------------
+#: n Var(W) of a square layer for each initializer at gain 1 (chapter 3).
+_N_VAR = {"lecun_normal": 1.0, "xavier_normal": 1.0, "xavier_uniform": 1.0, "he_normal": 2.0, "orthogonal": 1.0}
+
+
+@dataclass(frozen=True)
+class FactorConfig:
+    r"""Deep square MLPs (``run_profile``) for each row ``(label, activation, init, gain)``."""
+
+    rows: tuple = (("sigmoid, Xavier", "sigmoid", "xavier_normal", 1.0),
+                   ("ReLU, Xavier", "relu", "xavier_normal", 1.0),
+                   ("ReLU, He", "relu", "he_normal", 1.0))
+    depth: int = 20
+    width: int = 64
+    batch: int = 128
+    seeds: tuple = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class FactorResult:
+    config: FactorConfig
+    labels: tuple
+    measured: np.ndarray     # (rows, seeds) (g_1 / g_L)^(1/(L-1)), g_l = RMS of dL/dh_l
+    predicted: np.ndarray    # (rows, seeds) the same from rho_l = sqrt(n Var(W) E[phi'(z_l)^2])
+    slope_sq: np.ndarray     # (rows, seeds) E[phi'(z)^2] averaged over layers 2..L
+    profiles: tuple          # (rows,) the ProfileResult of the first seed
+
+
+def run_factor_table(config: FactorConfig = FactorConfig()) -> FactorResult:
+    r"""Measured per-layer gradient factor against $\rho_l = \sqrt{n \operatorname{Var}(W)\, E[\phi'(z_l)^2]}$.
+
+    The expectation is taken over $z \sim N(0, s_l^2)$ with $s_l$ the measured
+    standard deviation of layer $l$'s pre-activations; the prediction for the
+    whole stack is the geometric mean of $\rho_2, \dots, \rho_L$, the Jacobians
+    a gradient crosses from layer $L$ down to layer 1.
+    """
+    L = config.depth
+    shape = (len(config.rows), len(config.seeds))
+    measured, predicted, slope_sq = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    firsts = []
+    for i, (_, name, init, gain) in enumerate(config.rows):
+        slope = FAMILY[name][1]
+        n_var = _N_VAR[init] * gain ** 2
+        for j, seed in enumerate(config.seeds):
+            r = run_profile(ProfileConfig(activation=activation_for(name), init=init, gain=gain, depth=L,
+                                          width=config.width, batch=config.batch, seed=seed))
+            m2 = np.array([gaussian_mean(lambda z: slope(z) ** 2, s) for s in r["z_std"][2:L + 1]])
+            measured[i, j] = layer_factor(r["grad_h_rms"], L, 1)
+            predicted[i, j] = float(np.exp(np.mean(np.log(np.sqrt(n_var * m2)))))
+            slope_sq[i, j] = float(np.mean(m2))
+            if j == 0:
+                firsts.append(r)
+    return FactorResult(config=config, labels=tuple(r[0] for r in config.rows), measured=measured,
+                        predicted=predicted, slope_sq=slope_sq, profiles=tuple(firsts))
+
+
+# --- dead units at initialization ------------------------------------------------------------
+@dataclass(frozen=True)
+class DeadConfig:
+    r"""A fresh deep MLP on :func:`lessonlib.data.teacher_regression` data (16 features).
+
+    Weights: ``init`` scaled by ``gain``. Hidden biases: ``bias_shift`` plus, if
+    ``bias_range > 0``, a draw from $U(-r, r)/\sqrt{n_{in}}$ with $r$ = ``bias_range``
+    (PyTorch's default bias scale for ``r = 1``). The output layer's bias stays 0.
+    """
+
+    activation: object = "relu"
+    init: str = "he_normal"
+    gain: float = 1.0
+    bias_shift: float = 0.0
+    bias_range: float = 0.0
+    depth: int = 10
+    width: int = 64
+    n: int = 256
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DeadResult:
+    config: DeadConfig
+    profile: object               # lessonlib.diagnostics.Profile on the whole data set
+    first_layer_norms: np.ndarray  # ||w_j||, the norm of each first-layer unit's weights
+    similarity: np.ndarray         # (depth,) mean cosine similarity of h_l between two examples
+    message: str = ""
+
+    def __getitem__(self, name):
+        return self.profile[name]
+
+    @property
+    def dead(self) -> np.ndarray:
+        """Fraction of never-firing units in hidden layers 1..depth."""
+        return self.profile["dead"][1:-1]
+
+
+def _model(config, rng, n_in):
+    model = deep_mlp(n_in, config.width, config.depth, 1, activation=activation_for(config.activation),
+                     init=config.init, rng=rng, gain=config.gain)
+    for layer in model.layers[:-1]:
+        b = np.full(layer.b.shape, float(config.bias_shift))
+        if config.bias_range > 0:
+            b += rng.uniform(-config.bias_range, config.bias_range, b.shape) / np.sqrt(layer.W.shape[0])
+        layer.b.data[...] = b
+    return model
+
+
+def run_dead_units(config: DeadConfig = DeadConfig()) -> DeadResult:
+    """Dead-unit fractions and gradient profile of a fresh MLP, over the whole data set."""
+    rng = np.random.default_rng(config.seed)
+    X, y = data.teacher_regression(config.n, 16, rng=rng)
+    model = _model(config, rng, X.shape[1])
+    profile = layer_profile(model, X, lambda out: losses.mse(out, y))
+    message = "" if profile.finite else (
+        f"overflow: values exceeded the float64 range with gain {config.gain} and depth {config.depth}")
+    norms = np.linalg.norm(model.layers[0].W.data, axis=0)
+    hs = []
+    with np.errstate(all="ignore"):
+        model(Tensor(X), hook=lambda l, z, h: hs.append(h.data) if l <= config.depth else None)
+        similarity = np.array([_mean_cosine(h) for h in hs])
+    return DeadResult(config=config, profile=profile, first_layer_norms=norms, similarity=similarity,
+                      message=message)
+
+
+def _mean_cosine(h):
+    """Mean cosine similarity between the rows (examples) of h, over all pairs of distinct rows."""
+    norms = np.linalg.norm(h, axis=1, keepdims=True)
+    u = np.divide(h, norms, out=np.zeros_like(h), where=norms > 0)
+    n = len(h)
+    total = np.sum(u.sum(axis=0) ** 2) - np.sum(u * u)     # sum over i != j of u_i . u_j
+    return float(total / (n * (n - 1)))
+
+
+def first_layer_dead_theory(shift, weight_norms, n) -> np.ndarray:
+    r"""Expected fraction of dead first-layer units for standard-normal inputs.
+
+    Unit $j$ computes $z_j = x \cdot w_j + b$ with $x \sim N(0, I)$, so
+    $z_j \sim N(b, \lVert w_j\rVert^2)$ and $P(z_j \le 0) = \Phi(-b/\lVert w_j\rVert)$.
+    It is dead on $n$ independent examples with probability $\Phi(-b/\lVert w_j\rVert)^n$;
+    the expected fraction is the mean over units. ``shift`` may be an array.
+    """
+    shift = np.asarray(shift, dtype=float)
+    norms = np.asarray(weight_norms, dtype=float)
+    p_off = normal_cdf(-shift[..., None] / norms)
+    return np.mean(p_off ** n, axis=-1)
+
+
+@dataclass(frozen=True)
+class ShiftSweepConfig:
+    """First-layer dead fractions of one-hidden-layer He-initialized ReLU nets, over bias shifts."""
+
+    shifts: tuple = tuple(np.round(np.linspace(-7.0, 0.0, 15), 2))
+    width: int = 64
+    n: int = 256
+    seeds: tuple = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class ShiftSweepResult:
+    config: ShiftSweepConfig
+    shifts: np.ndarray
+    measured: np.ndarray          # (seeds, shifts) fraction of dead first-layer units
+    theory: np.ndarray            # (seeds, shifts) first_layer_dead_theory for the same weights
+    grid: np.ndarray              # 201 shifts spanning config.shifts, for drawing the theory line
+    grid_theory: np.ndarray       # (201,) the theory on the grid, averaged over the seeds
+
+
+def run_shift_sweep(config: ShiftSweepConfig = ShiftSweepConfig()) -> ShiftSweepResult:
+    """Measured vs predicted fraction of dead first-layer units for every bias shift and seed."""
+    shifts = np.asarray(config.shifts, dtype=float)
+    measured = np.zeros((len(config.seeds), len(shifts)))
+    theory = np.zeros_like(measured)
+    grid = np.linspace(shifts.min(), shifts.max(), 201)
+    grid_theory = np.zeros_like(grid)
+    for i, seed in enumerate(config.seeds):
+        for k, b in enumerate(shifts):
+            r = run_dead_units(DeadConfig(bias_shift=b, depth=1, width=config.width, n=config.n, seed=seed))
+            measured[i, k] = r.dead[0]
+        theory[i] = first_layer_dead_theory(shifts, r.first_layer_norms, config.n)
+        grid_theory += first_layer_dead_theory(grid, r.first_layer_norms, config.n) / len(config.seeds)
+    return ShiftSweepResult(config=config, shifts=shifts, measured=measured, theory=theory, grid=grid,
+                            grid_theory=grid_theory)
+
+
+# --- a unit dying during training --------------------------------------------------------------
+@dataclass(frozen=True)
+class DyingConfig:
+    """Full-batch SGD with MSE on teacher-regression data; every unit's firing is recorded."""
+
+    activation: object = "relu"
+    init: str = "he_normal"
+    gain: float = 1.0
+    bias_shift: float = 0.0
+    bias_range: float = 0.0
+    depth: int = 4
+    width: int = 64
+    n: int = 256
+    lr: float = 0.04
+    steps: int = 60
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DyingResult:
+    config: DyingConfig
+    losses: np.ndarray         # (steps,) loss before each step (nan after divergence)
+    active: np.ndarray         # (steps + 1, depth, width) examples with z > 0, before each step and
+                               # after the last (nan from a step whose loss was not finite onwards)
+    unit_grad: np.ndarray      # (steps, depth, width) ||dL/dw_j||^2 + (dL/db_j)^2: unit j's incoming weights
+    message: str = ""
+
+    @property
+    def dead(self) -> np.ndarray:
+        """(steps + 1, depth): fraction of units of each hidden layer firing on no example."""
+        dead = np.mean(self.active == 0, axis=2)
+        return np.where(np.isnan(self.active[:, :, 0]), np.nan, dead)
+
+
+def run_dying(config: DyingConfig = DyingConfig()) -> DyingResult:
+    """Train and count, before every step, on how many examples each hidden unit fires."""
+    rng = np.random.default_rng(config.seed)
+    X, y = data.teacher_regression(config.n, 16, rng=rng)
+    model = _model(config, rng, X.shape[1])
+    opt = nn.SGD(model.parameters(), lr=config.lr)
+    hidden = config.depth
+    active = np.full((config.steps + 1, hidden, config.width), np.nan)
+    record = np.full(config.steps, np.nan)
+    unit_grad = np.full((config.steps, hidden, config.width), np.nan)
+    message = ""
+    x = Tensor(X)
+
+    def count(step):
+        def hook(l, z, h):
+            if l <= hidden:
+                active[step, l - 1] = np.sum(z.data > 0, axis=0)
+        return hook
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for step in range(config.steps):
+            opt.zero_grad()
+            loss = losses.mse(model(x, hook=count(step)), y)
+            if not np.isfinite(loss.item()):
+                message = f"diverged: the loss became {loss.item()} at step {step} (learning rate {config.lr})"
+                active[step:] = np.nan
+                break
+            loss.backward()
+            record[step] = loss.item()
+            unit_grad[step] = [np.sum(layer.W.grad ** 2, axis=0) + layer.b.grad ** 2
+                               for layer in model.layers[:hidden]]
+            opt.step()
+        else:
+            model(x, hook=count(config.steps))
+    return DyingResult(config=config, losses=record, active=active, unit_grad=unit_grad, message=message)
+
+
+# --- the leaky-ReLU gain ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LeakyGainConfig:
+    r"""Leaky ReLU with slope $\alpha$ for each of ``slopes``.
+
+    ``samples`` standard-normal draws estimate $E[\phi(z)^2]$; deep MLPs of ``depth``
+    layers (``width`` units, ``batch`` examples, one per seed) measure how
+    $\operatorname{std}(z_l)$ and the gradient RMS change per layer, with He's gain
+    $\sqrt 2$ (which ignores $\alpha$) and with the leaky gain $\sqrt{2/(1+\alpha^2)}$.
+    """
+
+    slopes: tuple = (0.0, 0.01, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
+    samples: int = 200_000
+    depth: int = 20
+    width: int = 64
+    batch: int = 128
+    seeds: tuple = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class LeakyGainResult:
+    config: LeakyGainConfig
+    slopes: np.ndarray
+    second_moment: np.ndarray     # (slopes,) mean of phi(z)^2 over the samples, Var(z) = 1
+    slope_moment: np.ndarray      # (slopes,) mean of phi'(z)^2 over the samples
+    forward: dict                 # "he" / "leaky" -> (slopes, seeds) per-layer factor of std(z_l)
+    backward: dict                # "he" / "leaky" -> (slopes, seeds) per-layer factor of RMS(dL/dh_l)
+
+    @staticmethod
+    def theory(slopes, gain_sq=2.0) -> np.ndarray:
+        r"""Per-layer factor $\sqrt{g^2 (1+\alpha^2)/2}$ predicted for weights of variance $g^2/n$."""
+        slopes = np.asarray(slopes, dtype=float)
+        return np.sqrt(gain_sq * (1.0 + slopes ** 2) / 2.0)
+
+
+def run_leaky_gain(config: LeakyGainConfig = LeakyGainConfig()) -> LeakyGainResult:
+    """Second moments by sampling, and per-layer factors in deep leaky-ReLU MLPs."""
+    z = np.random.default_rng(0).standard_normal(config.samples)
+    slopes = np.asarray(config.slopes, dtype=float)
+    m2 = np.array([np.mean(ops.leaky_relu(z, a).data ** 2) for a in slopes])
+    s2 = np.array([np.mean(leaky_relu_slope(z, a) ** 2) for a in slopes])
+    L = config.depth
+    forward = {k: np.zeros((len(slopes), len(config.seeds))) for k in ("he", "leaky")}
+    backward = {k: np.zeros((len(slopes), len(config.seeds))) for k in ("he", "leaky")}
+    for i, a in enumerate(slopes):
+        for k, gain in (("he", np.sqrt(2.0)), ("leaky", leaky_relu_gain(a))):
+            for j, seed in enumerate(config.seeds):
+                r = run_profile(ProfileConfig(activation=_leaky(a), init="lecun_normal", gain=gain,
+                                              depth=L, width=config.width, batch=config.batch, seed=seed))
+                forward[k][i, j] = layer_factor(r["z_std"], 1, L)
+                backward[k][i, j] = layer_factor(r["grad_h_rms"], L, 1)
+    return LeakyGainResult(config=config, slopes=slopes, second_moment=m2, slope_moment=s2,
+                           forward=forward, backward=backward)
+
+
+# --- the same deep MLP with different activations -------------------------------------------------
+@dataclass(frozen=True)
+class CompareConfig:
+    """Full-batch SGD on teacher regression; each activation under its :data:`MATCHED` init."""
+
+    names: tuple = ("sigmoid", "tanh", "relu", "leaky_relu_0.2")
+    depth: int = 15
+    width: int = 32
+    n: int = 128
+    lr: float = 0.01
+    steps: int = 150
+    seeds: tuple = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    config: CompareConfig
+    runs: dict = field(default_factory=dict)   # name -> tuple of TrainResult, one per seed
+
+    def final_losses(self, name) -> np.ndarray:
+        return np.array([r.final_loss for r in self.runs[name]])
+
+    def first_grad_norms(self, name) -> np.ndarray:
+        """(seeds, steps) ||dL/dW_1|| before each step."""
+        return np.array([r.first_grad_norms for r in self.runs[name]])
+
+
+def run_comparison(config: CompareConfig = CompareConfig()) -> CompareResult:
+    """Train the same architecture with each activation, each with its matching init."""
+    runs = {}
+    for name in config.names:
+        init, gain = MATCHED[name]
+        base = TrainConfig(activation=activation_for(name), init=init, gain=gain, depth=config.depth,
+                           width=config.width, n=config.n, lr=config.lr, steps=config.steps)
+        runs[name] = tuple(run_training(replace(base, seed=s)) for s in config.seeds)
+    return CompareResult(config=config, runs=runs)

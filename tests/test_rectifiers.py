@@ -1,0 +1,238 @@
+"""Chapter 4: ELU and GELU ops, slope helpers, rectifier experiments, plots and widget."""
+import math
+import warnings
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from lessonlib import Tensor, check_grad, leaky_relu, relu  # noqa: E402
+from lessonlib.activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain,  # noqa: E402
+                                   leaky_relu_slope, normal_cdf, normal_pdf, relu_slope)
+from lessonlib.experiments.rectifiers import (  # noqa: E402
+    FAMILY, MATCHED, CompareConfig, CurvesConfig, DeadConfig, DyingConfig, FactorConfig, LeakyGainConfig,
+    ShiftSweepConfig, activation_for, first_layer_dead_theory, gaussian_mean, layer_factor,
+    run_comparison, run_curves, run_dead_units, run_dying, run_factor_table, run_leaky_gain,
+    run_shift_sweep)
+from lessonlib.plotting import rectifiers as plots  # noqa: E402
+from lessonlib.widgets.rectifiers import DEAD_UNIT_CONTROLS, dead_unit_widget  # noqa: E402
+
+
+def _away_from_zero(shape, seed, scale=2.0, gap=0.1):
+    x = np.random.default_rng(seed).normal(scale=scale, size=shape)
+    return np.where(np.abs(x) < gap, np.sign(x + 1e-300) * gap + x, x)
+
+
+# --- gradient checks (float64, random directions, away from the kinks) ----------------------------
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 2.0])
+def test_elu_gradient(alpha):
+    x = Tensor(_away_from_zero((4, 6), seed=1), requires_grad=True)
+    weights = np.random.default_rng(2).standard_normal((4, 6))
+    assert check_grad(lambda t: (elu(t, alpha) * weights).sum(), x) < 1e-6
+
+
+def test_gelu_gradient_everywhere_it_is_smooth():
+    x = Tensor(np.random.default_rng(3).normal(scale=2.5, size=(5, 5)), requires_grad=True)
+    weights = np.random.default_rng(4).standard_normal((5, 5))
+    assert check_grad(lambda t: (gelu(t) * weights).sum(), x) < 1e-6
+    x0 = Tensor(np.array([-1e-3, 0.0, 1e-3]), requires_grad=True)       # GELU has no kink at 0
+    assert check_grad(lambda t: gelu(t).sum(), x0) < 1e-6
+
+
+def test_ops_inside_a_network_gradient():
+    rng = np.random.default_rng(5)
+    x, W = rng.standard_normal((6, 3)), Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert check_grad(lambda W: (gelu(elu(x @ W, 0.7)) ** 2).sum(), W) < 1e-6
+
+
+# --- closed forms ---------------------------------------------------------------------------
+def test_normal_cdf_and_pdf_known_values():
+    np.testing.assert_allclose(normal_cdf(np.array([0.0, 1.0, -1.0])),
+                               [0.5, 0.8413447460685429, 0.15865525393145707], rtol=1e-14)
+    assert math.isclose(normal_cdf(-10.0), 7.619853024160527e-24, rel_tol=1e-12)   # tail, no cancellation
+    assert math.isclose(normal_pdf(0.0), 1 / math.sqrt(2 * math.pi), rel_tol=1e-15)
+
+
+def test_gelu_and_elu_values():
+    x = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
+    np.testing.assert_allclose(gelu(x).data, x * 0.5 * (1 + np.array([math.erf(v / math.sqrt(2)) for v in x])),
+                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(elu(x, 0.5).data, np.where(x > 0, x, 0.5 * (np.exp(x) - 1)), rtol=1e-15)
+    assert gelu(np.array([-np.inf])).data[0] == 0.0 and elu(np.array([-np.inf])).data[0] == -1.0
+    assert gelu(-40.0).item() == 0.0 and np.isnan(gelu(np.nan).item())        # nan is reported, not hidden
+
+
+def test_slopes_match_backward_and_formulas():
+    result = run_curves(CurvesConfig(names=tuple(FAMILY), points=401))
+    for name, (_, slope) in FAMILY.items():
+        np.testing.assert_allclose(result.slopes[name], slope(result.z), rtol=1e-13, atol=1e-300)
+    z = result.z
+    np.testing.assert_array_equal(relu_slope(z), (z > 0).astype(float))
+    np.testing.assert_array_equal(leaky_relu_slope(z, 0.2), np.where(z > 0, 1.0, 0.2))
+    np.testing.assert_allclose(elu_slope(z[z <= 0]), elu(z[z <= 0]).data + 1.0, rtol=1e-13)
+    # GELU's slope is smallest at -sqrt(2) and largest at +sqrt(2) (where phi''(z) = 0)
+    r2 = math.sqrt(2.0)
+    lowest = normal_cdf(-r2) - r2 * normal_pdf(r2)
+    assert math.isclose(gelu_slope(-r2), lowest, rel_tol=1e-14)
+    assert math.isclose(gelu_slope(r2), 1.0 - lowest, rel_tol=1e-14)
+    fine = np.linspace(-4, 4, 80001)
+    assert gelu_slope(fine).min() >= lowest - 1e-15 and gelu_slope(fine).max() <= 1.0 - lowest + 1e-15
+
+
+def test_leaky_gain_and_gaussian_mean():
+    assert math.isclose(leaky_relu_gain(0.0), math.sqrt(2.0)) and math.isclose(leaky_relu_gain(1.0), 1.0)
+    assert gaussian_mean(lambda z: z ** 2, 1.7) == pytest.approx(1.7 ** 2, rel=1e-12)
+    assert gaussian_mean(lambda z: z ** 4, 0.5) == pytest.approx(3 * 0.5 ** 4, rel=1e-12)
+    for a in (0.0, 0.2, 0.7):                      # eq. (ch4-eq-leaky-moment), kink at 0
+        m2 = gaussian_mean(lambda z: leaky_relu(z, a).data ** 2, 1.3)
+        assert m2 == pytest.approx((1 + a * a) / 2 * 1.3 ** 2, rel=1e-9)
+        assert gaussian_mean(lambda z: leaky_relu_slope(z, a) ** 2, 0.4) == pytest.approx((1 + a * a) / 2, rel=1e-9)
+    # E[elu'(z)^2] = 1/2 + e^2 Phi(-2) for z ~ N(0, 1): a kink in the slope at 0
+    exact = 0.5 + math.exp(2.0) * normal_cdf(-2.0)
+    assert gaussian_mean(lambda z: elu_slope(z) ** 2) == pytest.approx(exact, abs=1e-6)
+    assert layer_factor([1.0, 2.0, 8.0], 0, 2) == pytest.approx(math.sqrt(8.0))
+    assert layer_factor([8.0, 2.0, 1.0], 2, 0) == pytest.approx(math.sqrt(8.0))   # gradients: downwards
+
+
+def test_bad_arguments_fail_clearly():
+    with pytest.raises(ValueError, match="alpha must be >= 0"):
+        elu(np.ones(2), -1.0)
+    with pytest.raises(TypeError, match="alpha must be a finite number"):
+        elu(np.ones(2), "1")
+    with pytest.raises(TypeError, match="slope must be a finite number"):
+        leaky_relu_gain(float("nan"))
+    with pytest.raises(ValueError, match="unknown activation"):
+        activation_for("swish")
+
+
+def test_first_layer_dead_theory_limits():
+    norms = np.array([1.0, 2.0])
+    assert first_layer_dead_theory(0.0, norms, 10) == pytest.approx(0.5 ** 10)
+    assert first_layer_dead_theory(-60.0, norms, 10) == 1.0
+    assert first_layer_dead_theory(5.0, norms, 10) < 1e-12
+
+
+# --- experiments ------------------------------------------------------------------------------------
+def test_factor_table_predicts_relu_and_linear_exactly():
+    rows = (("ReLU, He", "relu", "he_normal", 1.0), ("ReLU, Xavier", "relu", "xavier_normal", 1.0))
+    r = run_factor_table(FactorConfig(rows=rows, depth=5, width=16, batch=16, seeds=(0, 1)))
+    assert r.measured.shape == r.predicted.shape == (2, 2)
+    np.testing.assert_allclose(r.predicted, [[1.0, 1.0], [2 ** -0.5, 2 ** -0.5]], rtol=1e-9)
+    np.testing.assert_allclose(r.slope_sq, 0.5, rtol=1e-12)
+    assert len(r.profiles) == 2
+
+
+def test_zero_bias_relu_dead_pattern_ignores_weight_scale():
+    # relu(c z) = c relu(z) for c > 0: scaling every weight changes no sign
+    dead = [run_dead_units(DeadConfig(gain=g, depth=6, width=16, n=64)).dead for g in (0.1, 1.0, 10.0)]
+    np.testing.assert_array_equal(dead[0], dead[1])
+    np.testing.assert_array_equal(dead[1], dead[2])
+
+
+def test_fully_dead_layer_blocks_every_gradient_below_it():
+    result = run_dead_units(DeadConfig(bias_shift=-3.0, depth=5, width=16, n=64))
+    assert result.dead[-1] == 1.0
+    assert np.all(result["grad_W_norm"][1:-1] == 0.0)      # every hidden weight gets exactly 0
+    assert result["grad_W_norm"][-1] == 0.0                  # the output layer sees h = 0
+
+
+def test_shift_sweep_matches_theory():
+    r = run_shift_sweep(ShiftSweepConfig(shifts=(-5.0, -3.0, 0.0), seeds=(0, 1)))
+    assert r.measured.shape == r.theory.shape == (2, 3)
+    assert np.all(np.abs(r.measured - r.theory) < 0.25)
+    assert np.all(r.measured[:, -1] == 0.0)
+
+
+def test_dying_records_zero_gradient_for_dead_units_and_reports_divergence():
+    r = run_dying(DyingConfig(depth=3, width=16, n=64, lr=0.05, steps=15))
+    assert r.active.shape == (16, 3, 16) and r.unit_grad.shape == (15, 3, 16)
+    assert r.message == ""
+    dead = r.active[:-1] == 0
+    assert np.all(r.unit_grad[dead] == 0.0) and np.all(r.unit_grad[~dead] > 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = run_dying(DyingConfig(depth=3, width=16, n=64, lr=1e100, steps=15))
+    assert bad.message.startswith("diverged") and np.isnan(bad.dead[-1]).all()
+
+
+def test_leaky_gain_experiment_small():
+    r = run_leaky_gain(LeakyGainConfig(slopes=(0.0, 1.0), samples=20_000, depth=6, width=32, seeds=(0,)))
+    assert r.forward["he"].shape == (2, 1)
+    np.testing.assert_allclose(r.second_moment, [0.5, 1.0], atol=0.02)
+    np.testing.assert_allclose(r.slope_moment, [0.5, 1.0], atol=0.01)
+    np.testing.assert_allclose(r.theory([0.0, 1.0]), [1.0, math.sqrt(2.0)])
+
+
+def test_comparison_runs_every_activation_with_its_matched_init():
+    r = run_comparison(CompareConfig(names=("tanh", "relu"), depth=3, width=8, n=30, steps=5, seeds=(0, 1)))
+    assert set(r.runs) == {"tanh", "relu"} and len(r.runs["relu"]) == 2
+    assert r.final_losses("tanh").shape == (2,) and r.first_grad_norms("relu").shape == (2, 5)
+    assert r.runs["relu"][0].config.init == MATCHED["relu"][0]
+
+
+# --- plots -----------------------------------------------------------------------------------------
+def test_plots_have_labels_and_show_messages():
+    import matplotlib.pyplot as plt
+
+    axes = [plots.plot_curves(run_curves(CurvesConfig(points=41)), which=w) for w in ("value", "slope")]
+    axes.append(plots.plot_shift_sweep(run_shift_sweep(ShiftSweepConfig(shifts=(-4.0, 0.0), seeds=(0,)))))
+    dead = run_dead_units(DeadConfig(depth=3, width=8, n=32))
+    axes.append(plots.plot_dead_by_layer(dead))
+    _, pair = plt.subplots(1, 2)
+    axes += list(plots.plot_dead_units(dead, pair))
+    table = run_factor_table(FactorConfig(depth=3, width=8, batch=8, seeds=(0,)))
+    axes.append(plots.plot_factor_table(table))
+    dying = run_dying(DyingConfig(depth=2, width=8, n=32, steps=3))
+    axes += [plots.plot_unit_activity(dying, [(1, 0), (2, 3)]), plots.plot_dead_over_training(dying)]
+    gain = run_leaky_gain(LeakyGainConfig(slopes=(0.0, 0.5), samples=1000, depth=3, width=8, seeds=(0, 1)))
+    axes += [plots.plot_leaky_gain(gain, w) for w in ("forward", "backward", "moment")]
+    comp = run_comparison(CompareConfig(names=("relu",), depth=2, width=8, n=30, steps=3, seeds=(0,)))
+    axes += [plots.plot_comparison(comp, s) for s in ("losses", "first_grad_norms")]
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel(), ax.get_title()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = run_dying(DyingConfig(depth=2, width=8, n=32, lr=1e100, steps=5))
+        ax = plots.plot_dead_over_training(bad)
+    assert any("diverged" in t.get_text() for t in ax.texts)
+    plt.close("all")
+
+
+# --- widget ------------------------------------------------------------------------------------------
+def _ends(control):
+    if hasattr(control, "options"):
+        return list(control.options)
+    if type(control).__name__ == "FloatLogSlider":
+        return [control.base ** control.min, control.base ** control.max]
+    return [control.min, control.max]
+
+
+def test_dead_unit_widget_survives_every_control_at_both_ends():
+    box = dead_unit_widget(depth=4)
+    assert set(box.controls) == set(DEAD_UNIT_CONTROLS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name, control in box.controls.items():
+            for value in _ends(control):
+                control.value = value
+                assert box.last_error == "", (name, value, box.last_error)
+        # the most extreme corner: deepest, largest gain, every activation
+        box.controls["depth"].value = box.controls["depth"].max
+        box.controls["gain"].value = 10.0
+        for name in box.controls["activation"].options:
+            box.controls["activation"].value = name
+            assert box.last_error == "", name
+    with pytest.raises(ValueError, match="no setting"):
+        dead_unit_widget(colour="red")
+
+
+def test_dead_unit_widget_redraws_quickly_at_default_settings():
+    box = dead_unit_widget()
+    times = []
+    for depth in (9, 10, 9, 10, 9):
+        box.controls["depth"].value = depth
+        times.append(box.last_seconds)
+    print(f"dead_unit_widget redraw: min {min(times) * 1e3:.0f} ms")
+    assert min(times) < 0.1, times
