@@ -93,10 +93,10 @@ def _process_docstring(app, what, name, obj, options, lines):
 def public_modules() -> list[str]:
     import lessonlib
 
-    return sorted(
-        f"{PACKAGE}.{m.name}"
-        for m in pkgutil.iter_modules(lessonlib.__path__)
-        if not m.name.startswith("_")
+    return sorted(  # modules of the sub-packages too (experiments, plotting, widgets)
+        m.name
+        for m in pkgutil.walk_packages(lessonlib.__path__, prefix=f"{PACKAGE}.")
+        if not any(part.startswith("_") for part in m.name.split("."))
     )
 
 

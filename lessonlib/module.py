@@ -20,14 +20,18 @@ class Module:
             yield from (value if isinstance(value, (list, tuple)) else [value])
 
     def parameters(self) -> list:
-        """Every Tensor with ``requires_grad`` held by this module or its sub-modules."""
-        found = []
+        """Every Tensor with ``requires_grad`` held by this module or its sub-modules, once each.
+
+        (A tensor reachable through two attributes is listed once, so that an
+        optimizer never updates it twice.)
+        """
+        found = {}
         for item in self._attributes():
-            if isinstance(item, Module):
-                found.extend(item.parameters())
-            elif isinstance(item, Tensor) and item.requires_grad:
-                found.append(item)
-        return found
+            tensors = item.parameters() if isinstance(item, Module) else [item]
+            for t in tensors:
+                if isinstance(t, Tensor) and t.requires_grad:
+                    found.setdefault(id(t), t)
+        return list(found.values())
 
     def train(self, mode: bool = True):
         """Set training mode (``mode=True``) or evaluation mode here and below; returns self."""

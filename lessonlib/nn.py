@@ -92,7 +92,8 @@ class SGD:
 # Layers that live in modules of their own (chapters 5 and 7), reachable as
 # lessonlib.nn.BatchNorm etc. Looked up on first use, so that those modules
 # can import Module without an import cycle.
-_ELSEWHERE = {"BatchNorm": "normalization", "RNNCell": "recurrent", "LSTMCell": "recurrent"}
+_ELSEWHERE = {"BatchNorm": "normalization", "RNNCell": "recurrent", "LSTMCell": "recurrent",
+              "ResidualBlock": "residual", "ResidualMLP": "residual"}
 
 
 def __getattr__(name):

@@ -1,0 +1,118 @@
+"""Plots for chapter 6: growth along the residual stream, growth against depth, training runs."""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import axes_or_new, positive_or_nan, show_message
+
+__all__ = ["plot_stream", "plot_depth_sweep", "plot_training_runs", "ARCH_COLORS", "ARCH_LABELS"]
+
+#: One colour per architecture name of :mod:`lessonlib.experiments.residual`.
+ARCH_COLORS = {"plain": "tab:gray", "residual": "tab:red", "scaled": "tab:blue",
+               "zero_last": "tab:green"}
+
+#: Legend labels for the architectures.
+ARCH_LABELS = {
+    "plain": "plain (no shortcuts)",
+    "residual": "residual, $s = 1$",
+    "scaled": r"residual, $s = 1/\sqrt{B}$",
+    "zero_last": "residual, last branch layer = 0",
+}
+
+#: Larger values are left off a log axis: its autoscaling would overflow near 1e308.
+_LARGEST = 1e280
+
+
+def _plottable(values):
+    values = positive_or_nan(values)
+    return np.where(values < _LARGEST, values, np.nan)
+
+
+_YLABEL = {
+    "h": r"mean square of $h$ (relative to the start)",
+    "grad": r"$\|\partial L/\partial h\|^2$ (relative to the end)",
+}
+
+
+def plot_stream(result, which="grad", ax=None, label=None, color=None):
+    """Measured mean square of ``h`` (``which="h"``) or of the gradient along the main path.
+
+    Values are normalized to the start of the path (``h``) or to its end
+    (``grad``, where backpropagation starts); the prediction, where there is one,
+    is drawn dashed in the same colour.
+    """
+    ax = axes_or_new(ax)
+    if which not in _YLABEL:
+        raise ValueError(f"plot_stream: which must be 'h' or 'grad', got {which!r}")
+    arch = result.config.arch
+    color = color or ARCH_COLORS.get(arch)
+    with np.errstate(all="ignore"):
+        if which == "h":
+            values, theory = result.h_ms / result.h_ms[0], result.theory_h
+        else:
+            values, theory = result.grad_ms / result.grad_ms[-1], result.theory_grad
+    values = _plottable(values)
+    ax.plot(result.layers, values, marker="o", markersize=3, color=color,
+            label=label or f"{arch}, measured")
+    theory = _plottable(theory)
+    if np.any(np.isfinite(theory)):
+        ax.plot(result.layers, theory, "--", color=color, lw=1.2, label="prediction")
+    ax.set_yscale("log")
+    ax.set_xlabel("weight layers from the input")
+    ax.set_ylabel(_YLABEL[which])
+    if result.message or np.all(np.isnan(values)):
+        show_message(ax, result.message or "no finite positive values to show on a log axis")
+    return ax
+
+
+def plot_depth_sweep(result, which="grad", ax=None, theory=None, archs=None):
+    """Growth across all blocks against the number of weight layers, one line per architecture.
+
+    The line is the geometric mean over seeds, the band spans the smallest and
+    largest seed. ``which="grad"`` plots the gradient-norm ratio (input side over
+    output side), ``"h"`` the mean-square ratio. ``theory`` maps an architecture
+    to predicted values (dashed).
+    """
+    ax = axes_or_new(ax)
+    if which not in ("grad", "h"):
+        raise ValueError(f"plot_depth_sweep: which must be 'grad' or 'h', got {which!r}")
+    table = result.grad_growth if which == "grad" else result.h_growth
+    x = result.layers
+    for arch in archs or result.config.archs:
+        color = ARCH_COLORS.get(arch)
+        values = positive_or_nan(table[arch])
+        ax.plot(x, positive_or_nan(result.geomean(arch, which)), marker="o", markersize=4,
+                color=color, label=ARCH_LABELS.get(arch, arch))
+        ax.fill_between(x, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
+                        color=color, alpha=0.2, lw=0)
+        if theory is not None and arch in theory:
+            ax.plot(x, positive_or_nan(theory[arch]), ":", color=color, lw=2)
+    ax.set_yscale("log")
+    ax.set_xticks(x[x >= 16] if len(x[x >= 16]) > 1 else x)
+    ax.set_xlabel("depth (weight layers between the two measured points)")
+    ax.set_ylabel(r"$\|\partial L/\partial h_{\rm start}\| \,/\, \|\partial L/\partial h_{\rm end}\|$"
+                  if which == "grad" else "mean square of $h$: end / start")
+    return ax
+
+
+def plot_training_runs(runs, ax=None, colors=None):
+    """Training loss against the step; ``runs`` maps a label to a list of TrainResults (seeds).
+
+    Each label gets one colour, one thin line per seed; a divergence message is shown.
+    """
+    ax = axes_or_new(ax)
+    palette = ["tab:gray", "tab:orange", "tab:blue", "tab:green", "tab:red", "tab:purple"]
+    messages = []
+    for k, (label, results) in enumerate(runs.items()):
+        color = (colors or {}).get(label, palette[k % len(palette)])
+        for j, r in enumerate(results):
+            ax.plot(np.arange(len(r.losses)), positive_or_nan(r.losses), color=color, lw=1.2,
+                    alpha=0.85, label=label if j == 0 else None)
+            if r.message:
+                messages.append(f"{label}: {r.message}")
+    ax.set_yscale("log")
+    ax.set_xlabel("SGD step")
+    ax.set_ylabel("training loss (cross-entropy, nats)")
+    if messages:
+        show_message(ax, "\n".join(messages[:3]))
+    return ax
