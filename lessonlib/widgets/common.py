@@ -30,12 +30,13 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2):
         start = time.perf_counter()
         values = {name: c.value for name, c in controls.items()}
         out.clear_output(wait=True)
-        with out:
+        # numpy's warnings are silenced while drawing AND rendering (matplotlib's log
+        # axes can overflow near 1e308): the plots report overflow themselves.
+        with out, np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             fig, axes = plt.subplots(1, ncols, figsize=figsize, squeeze=False)
             try:
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    draw(axes[0], **values)
+                draw(axes[0], **values)
                 box.last_error = ""
             except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
                 box.last_error = f"{type(err).__name__}: {err}"

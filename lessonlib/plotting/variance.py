@@ -1,0 +1,170 @@
+"""Plots for variance propagation at initialization (chapter 3).
+
+Each ``plot_*`` takes a result of :mod:`lessonlib.experiments.variance` and an
+optional Axes, and returns the Axes. Global matplotlib settings are not touched.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import axes_or_new, positive_or_nan, show_message
+
+__all__ = ["plot_variance", "plot_fan", "plot_spread", "plot_singular_values",
+           "plot_sweep", "plot_sweep_curves", "INIT_COLORS"]
+
+def _on_log_axis(values):
+    """Positive values between 1e-200 and 1e200, others nan: matplotlib's log axis overflows
+    while placing ticks for data near the float64 limits."""
+    values = positive_or_nan(values)
+    return np.where((values > 1e-200) & (values < 1e200), values, np.nan)
+
+
+def _safe_log_limits(ax, *arrays):
+    """Explicit y-limits for data spanning hundreds of decades: matplotlib's automatic
+    margins would reach beyond the float64 range and overflow while drawing."""
+    finite = np.concatenate([a[np.isfinite(a)].ravel() for a in arrays])
+    if finite.size and (finite.max() > 1e150 or finite.min() < 1e-150):
+        lo, hi = np.log10(finite.min()), np.log10(finite.max())
+        pad = 0.05 * max(hi - lo, 1.0)
+        ax.set_ylim(10 ** max(lo - pad, -200.0), 10 ** min(hi + pad, 200.0))
+
+
+#: One colour per initializer, the same in every figure of the chapter.
+INIT_COLORS = {"normal": "tab:gray", "lecun_normal": "tab:green", "xavier_normal": "tab:blue",
+               "xavier_uniform": "tab:cyan", "he_normal": "tab:red", "orthogonal": "tab:purple"}
+
+
+def plot_variance(result, which="forward", ax=None, label=None, color=None, theory=True):
+    """Per-layer RMS of $h_l$ (``which="forward"``) or of $\\partial L/\\partial h_l$ relative
+    to the output layer (``"backward"``): one thin line per seed, the mean-field prediction dashed.
+    """
+    if which not in ("forward", "backward"):
+        raise ValueError(f"plot_variance: which must be 'forward' or 'backward', got {which!r}")
+    ax = axes_or_new(ax)
+    color = color or INIT_COLORS.get(result.config.init, "tab:blue")
+    measured = result.h_rms if which == "forward" else result.grad_rms
+    theory = theory and result.theory is not None
+    if theory:
+        predicted = result.theory.h_rms if which == "forward" else result.theory.grad_rms
+    shown = [_on_log_axis(row) for row in measured] + ([_on_log_axis(predicted)] if theory else [])
+    ax.set_yscale("log")
+    _safe_log_limits(ax, *shown)       # before plotting: autoscaling huge data would overflow
+    for s, row in enumerate(shown[:len(measured)]):
+        ax.plot(result.layer, row, color=color, lw=1, alpha=0.7, label=label if s == 0 else None)
+    if theory:
+        named = "mean-field prediction" in [line.get_label() for line in ax.get_lines()]
+        ax.plot(result.layer, shown[-1], "--", color="black", lw=1.2,
+                label=None if named else "mean-field prediction")
+    ax.set_xlabel(r"layer $l$ (0 = input)")
+    ax.set_ylabel(r"RMS of $h_l$" if which == "forward"
+                  else r"RMS of $\partial L/\partial h_l$ / output layer's")
+    dropped = np.isfinite(positive_or_nan(measured)) & np.isnan(_on_log_axis(measured))
+    if result.message:
+        show_message(ax, result.message)
+    elif np.all(np.isnan(_on_log_axis(measured))):
+        show_message(ax, "no finite positive values to show on a log axis")
+    elif dropped.any():
+        show_message(ax, "values beyond 1e-200 ... 1e200 are left out of this log axis")
+    return ax
+
+
+def plot_fan(result, ax=None):
+    """Forward and backward std ratios of one layer for each scheme: bars measured, dots predicted."""
+    ax = axes_or_new(ax, figsize=(7, 3.5))
+    k = np.arange(len(result.schemes))
+    width = 0.38
+    ax.bar(k - width / 2, result.forward, width, color="tab:blue", label=r"forward: RMS($z$)/RMS($x$)")
+    ax.bar(k + width / 2, result.backward, width, color="tab:orange",
+           label=r"backward: RMS($\partial L/\partial x$)/RMS($\partial L/\partial z$)")
+    ax.plot(k - width / 2, result.forward_predicted, "k_", ms=22, mew=2, label="predicted")
+    ax.plot(k + width / 2, result.backward_predicted, "k_", ms=22, mew=2)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xticks(k, result.schemes)
+    ax.set_xlabel("initialization")
+    ax.set_ylabel("std ratio across the layer")
+    ax.set_title(f"One layer, fan_in = {result.config.fan_in}, fan_out = {result.config.fan_out}")
+    ax.legend(fontsize=8, loc="upper right")
+    return ax
+
+
+def plot_spread(result, ax=None):
+    r"""RMS of $h_L$ / RMS of $h_0$ for every seed against the width, with the log-normal prediction."""
+    ax = axes_or_new(ax)
+    ratios = np.exp(result.log_ratio)
+    L = result.config.depth
+    n = np.geomspace(result.widths.min(), result.widths.max(), 50)
+    mean, sd = -5 * L / (4 * n), 0.5 * np.sqrt(5 * L / n)
+    ax.fill_between(n, np.exp(mean - 2 * sd), np.exp(mean + 2 * sd), color="tab:red", alpha=0.15,
+                    label=r"predicted $\pm 2$ sd of $\ln$ (log-normal)")
+    ax.plot(n, np.exp(mean), "--", color="tab:red", lw=1, label="predicted median")
+    for i, w in enumerate(result.widths):
+        ax.plot(np.full(ratios.shape[1], w), positive_or_nan(ratios[i]), "o", ms=3, mfc="none",
+                color="tab:red", label="one network (seed)" if i == 0 else None)
+    ax.axhline(1.0, color="gray", lw=0.8)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(result.widths, [str(w) for w in result.widths])
+    ax.set_yscale("log")
+    ax.set_xlabel(r"width $n$ (units per layer)")
+    ax.set_ylabel(rf"RMS($h_{{{L}}}$) / RMS($h_0$)")
+    ax.set_title(f"ReLU + He, depth {L}: one network per dot")
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_singular_values(result, ax=None):
+    """Singular values of the input-output Jacobian, largest first, for each (init, depth)."""
+    ax = axes_or_new(ax)
+    styles = {d: s for d, s in zip(sorted(result.config.depths), ["-", "--", ":", "-."])}
+    for (init, depth), values in result.singular_values.items():
+        ax.plot(np.arange(1, len(values) + 1), positive_or_nan(values), styles.get(depth, "-"),
+                color=INIT_COLORS.get(init, None), label=f"{init}, $L = {depth}$")
+    ax.set_yscale("log")
+    ax.set_xlabel("rank $k$ (largest singular value first)")
+    ax.set_ylabel(r"singular value $s_k$ of $\partial h_L/\partial h_0$")
+    ax.set_title(f"Deep linear net, width {result.config.width}")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_sweep(result, ax=None):
+    """Final training loss against the learning rate for each init; diverged runs marked at the top."""
+    ax = axes_or_new(ax)
+    lrs = np.array(result.config.lrs)
+    final = result.final
+    finite = _on_log_axis(final)
+    finite = finite[np.isfinite(finite)]
+    top = 1.5 * finite.max() if finite.size else 1.0
+    for i, init in enumerate(result.config.inits):
+        color = INIT_COLORS.get(init, None)
+        for s in range(final.shape[2]):
+            values = final[i, :, s]
+            ax.plot(lrs, _on_log_axis(values), "o-", color=color, alpha=0.6,
+                    ms=4, lw=1, label=init if s == 0 else None)
+            gone = ~np.isfinite(values)
+            ax.plot(lrs[gone], np.full(gone.sum(), top * 1.4 ** i), "x", color=color, ms=8,
+                    label="diverged" if (s == 0 and i == 0) else None)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(f"training loss after {result.config.steps} steps")
+    ax.set_title("Learning-rate grid (one line per seed)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_sweep_curves(result, ax=None, lr_index=None):
+    """Loss curves at each init's best learning rate (or ``lr_index[i]``), one line per seed."""
+    ax = axes_or_new(ax)
+    best = result.best_lr_index() if lr_index is None else lr_index
+    steps = np.arange(result.losses.shape[-1])
+    for i, init in enumerate(result.config.inits):
+        for s in range(result.losses.shape[2]):
+            ax.plot(steps, _on_log_axis(result.losses[i, best[i], s]), color=INIT_COLORS.get(init),
+                    lw=1.2, alpha=0.8,
+                    label=f"{init}, $\\eta = {result.config.lrs[best[i]]:g}$" if s == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("SGD step")
+    ax.set_ylabel("training loss (MSE)")
+    ax.set_title(f"{result.config.depth}-layer ReLU MLP, best learning rate per init")
+    ax.legend(fontsize=8)
+    return ax
