@@ -48,10 +48,13 @@ _TABLE_BORDER = re.compile(r"^(\s*)=+( +=+)+\s*$")
 def _parses_cleanly(rst_lines: list[str]) -> bool:
     from docutils.core import publish_doctree
 
-    doctree = publish_doctree(
-        "\n".join(rst_lines),
-        settings_overrides={"report_level": 5, "halt_level": 5, "warning_stream": False},
-    )
+    try:
+        doctree = publish_doctree(
+            "\n".join(rst_lines),
+            settings_overrides={"report_level": 5, "halt_level": 5, "warning_stream": False},
+        )
+    except Exception:  # e.g. a Sphinx role, which plain docutils cannot resolve: show verbatim
+        return False
     return not any(msg["level"] >= 2 for msg in doctree.findall(nodes.system_message))
 
 

@@ -106,7 +106,7 @@ class SlopeConfig:
 @dataclass(frozen=True)
 class SlopeResult:
     """``values[name]`` = phi(x); ``slopes[name]`` = phi'(x) as computed by ``backward()``;
-    ``thresholds[name]`` = the |x| beyond which phi'(x) < level (closed form)."""
+    ``thresholds[name]`` = the ``|x|`` beyond which phi'(x) < level (closed form)."""
 
     config: SlopeConfig
     x: np.ndarray

@@ -97,7 +97,7 @@ def slope_second_moment(activation: str, q):
 
 @dataclass(frozen=True)
 class MeanField:
-    """Predicted per-layer sizes for the networks of :func:`run_profile`.
+    """Predicted per-layer sizes for the networks of :func:`~lessonlib.experiments.profiles.run_profile`.
 
     Index ``l = 0`` is the input, ``1..L`` the hidden layers, ``L+1`` the linear
     output layer. ``h_rms`` starts from ``sqrt(q0)``; ``grad_rms`` is the RMS of
@@ -131,7 +131,7 @@ def mean_field(activation, init, depth, width, gain=1.0, q0=1.0) -> MeanField:
 
 @dataclass(frozen=True)
 class VarianceConfig:
-    """Fresh deep MLPs (as in :class:`ProfileConfig`), one per seed, measured at initialization."""
+    """Fresh deep MLPs (as in :class:`~lessonlib.experiments.profiles.ProfileConfig`), one per seed, measured at initialization."""
 
     activation: str = "relu"
     init: str = "he_normal"
@@ -160,7 +160,7 @@ class VarianceResult:
 
 
 def run_variance(config: VarianceConfig) -> VarianceResult:
-    """Measure activation and gradient RMS per layer for each seed (see :func:`run_profile`)."""
+    """Measure activation and gradient RMS per layer for each seed (see :func:`~lessonlib.experiments.profiles.run_profile`)."""
     if len(config.seeds) < 1:
         raise ValueError("VarianceConfig: give at least one seed")
     rows, messages = [], []
@@ -327,7 +327,7 @@ def run_isometry(config: IsometryConfig) -> IsometryResult:
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """:func:`run_training` for every (init, learning rate, seed)."""
+    """:func:`~lessonlib.experiments.profiles.run_training` for every (init, learning rate, seed)."""
 
     inits: tuple = ("xavier_normal", "he_normal")
     lrs: tuple = (1e-3, 1e-2, 1e-1, 1.0)

@@ -28,7 +28,7 @@ def _controls(defaults: BNProfileConfig) -> dict:
 def bn_gradient_widget(**defaults):
     """Gradient RMS and activation spread per layer of a fresh MLP, with or without BN, live.
 
-    ``defaults`` overrides :class:`BNProfileConfig` fields (``width`` and
+    ``defaults`` overrides :class:`~lessonlib.experiments.batchnorm.BNProfileConfig` fields (``width`` and
     ``seed`` have no control). The left panel's title gives the fitted growth
     factor of the gradient per layer towards the input.
     """

@@ -31,7 +31,7 @@ def profile_widget(show=PROFILE_CONTROLS, **defaults):
     """Activation RMS and gradient RMS per layer of a fresh deep MLP, live.
 
     ``show`` picks which settings get a control; ``defaults`` overrides
-    :class:`ProfileConfig` fields (also for settings without a control).
+    :class:`~lessonlib.experiments.profiles.ProfileConfig` fields (also for settings without a control).
     """
     base = ProfileConfig(**defaults)
     unknown = set(show) - set(PROFILE_CONTROLS)

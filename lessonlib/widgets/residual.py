@@ -32,7 +32,7 @@ def residual_widget(show=RESIDUAL_CONTROLS, **defaults):
     ``arch`` picks plain (``2B + 1`` hidden layers), residual with $s = 1$,
     $s = 1/\\sqrt{B}$, or a zero last branch layer; ``gain`` multiplies $s$.
     The dashed lines are the chapter's prediction (ReLU with He initialization only).
-    ``defaults`` overrides :class:`StreamConfig` fields.
+    ``defaults`` overrides :class:`~lessonlib.experiments.residual.StreamConfig` fields.
     """
     base = StreamConfig(**defaults)
     unknown = set(show) - set(RESIDUAL_CONTROLS)
