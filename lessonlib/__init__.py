@@ -4,6 +4,7 @@ Every gradient in the course is computed by :mod:`lessonlib.autodiff`, a float64
 reverse-mode engine short enough to read in one sitting.
 """
 from . import data, gradcheck, init, nn  # noqa: F401  (lessonlib.init etc.)
+from .anomaly import detect_anomaly
 from .autodiff import Tensor, defvjp, primitive
 from .gradcheck import check_grad, grad_report, numerical_grad, rel_error
 from .losses import cross_entropy, mse
@@ -12,6 +13,6 @@ from .ops import exp, leaky_relu, log, relu, sigmoid, tanh
 __all__ = [
     "Tensor", "primitive", "defvjp",
     "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "mse", "cross_entropy",
-    "check_grad", "grad_report", "numerical_grad", "rel_error",
+    "check_grad", "grad_report", "numerical_grad", "rel_error", "detect_anomaly",
 ]
 __version__ = "0.1.0"

@@ -21,6 +21,8 @@ import numbers
 
 import numpy as np
 
+from . import anomaly
+
 __all__ = ["Tensor", "primitive", "defvjp", "as_float_array", "unbroadcast", "topological_order"]
 
 
@@ -49,12 +51,20 @@ def as_float_array(value, op: str) -> np.ndarray:
     if isinstance(value, numbers.Real):
         return np.asarray(float(value))
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as err:   # e.g. ragged nested lists
         raise TypeError(
             f"{op}: expected numbers or a float array, got {type(value).__name__} ({err})"
         ) from None
-    return array
+    if array.dtype.kind not in "iuf":        # None would silently become nan; '1' a string
+        odd = [x for x in array.flat if isinstance(x, bool) or not isinstance(x, numbers.Real)]
+        if array.dtype.kind == "O" and not odd:
+            return array.astype(np.float64)  # plain numbers numpy keeps as objects (10**30)
+        raise TypeError(
+            f"{op}: expected numbers, got a {type(value).__name__} of {array.dtype} values"
+            + (f" such as {odd[0]!r} ({type(odd[0]).__name__})" if odd else "")
+        )
+    return array.astype(np.float64)
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -106,6 +116,8 @@ class Tensor:
 
     def __repr__(self):
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        if self.data.size == 0:
+            body += f", shape={self.shape}"     # "[]" alone hides an empty (0, 4)
         flag = ", requires_grad=True" if self.requires_grad else ""
         op = f", op={self._op.__name__}" if self._op is not None else ""
         return f"Tensor({body}{flag}{op})"
@@ -165,17 +177,30 @@ class Tensor:
                 pending[id(parent)] = g_parent if prev is None else prev + g_parent
 
 
+def _is_fresh(out, g, node) -> bool:
+    """True when a VJP's result is a new array that nothing else refers to.
+
+    Pass-throughs (``add`` returns ``g``), views (``g.T``, ``broadcast_to``) and the
+    node's own arrays are shared; a product such as ``g @ W.T`` is fresh.
+    """
+    return (out.base is None and out is not g and out is not node.data
+            and all(out is not a for a in node._args))
+
+
 def _stored(g, node):
     """The array kept in ``node.grad``.
 
-    A parameter (a leaf) gets its own writable copy, so in-place edits such as
-    gradient clipping (``p.grad *= c``) touch nothing else. An intermediate
-    result gets a read-only view: its gradient may be the very array passed on
-    to its inputs (``add`` passes ``g`` through), so editing it is refused.
+    A parameter (a leaf) gets its own writable array, so in-place edits such as
+    gradient clipping (``p.grad *= c``) touch nothing else (``_checked_vjp``
+    copies any shared array on its way to a leaf). An intermediate result gets a
+    read-only view: its gradient may be the very array passed on to its inputs
+    (``add`` passes ``g`` through), so editing it is refused.
     """
+    if anomaly.on() and not np.isfinite(g).all():  # each part was finite, so their sum is not
+        raise FloatingPointError(anomaly.sum_report(node._op, g))
     if not node._parents:
-        return np.array(g)
-    view = np.asarray(g).view()     # (numpy returns a scalar for 0-d sums)
+        return np.asarray(g)            # (numpy returns a scalar for 0-d sums)
+    view = np.asarray(g).view()
     view.flags.writeable = False
     return view
 
@@ -183,16 +208,25 @@ def _stored(g, node):
 def _checked_vjp(node, vjp, g, parent, argnum):
     """Run one VJP and sum its result back to the parent's shape."""
     out = vjp(g, node.data, *node._args, **node._kwargs)
-    name = node._op.__name__
     if out is None:
-        raise TypeError(f"{name}: the VJP for argument {argnum} returned None; did it forget `return`?")
+        raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned None; "
+                        "did it forget `return`?")
     out = unbroadcast(np.asarray(out, dtype=np.float64), parent.shape)
     if out.shape != parent.shape:
         raise ValueError(
-            f"{name}: the VJP for argument {argnum} returned shape {out.shape}, "
+            f"{_name(node)}: the VJP for argument {argnum} returned shape {out.shape}, "
             f"but that input has shape {parent.shape}"
         )
+    if not parent._parents and (out.size < 1024 or not _is_fresh(out, g, node)):
+        out = np.array(out)             # a leaf's grad is its own (small: a copy is cheaper
+                                        # than finding out whether it is needed)
+    if anomaly.on() and not np.isfinite(out).all():
+        raise FloatingPointError(anomaly.backward_report(_name(node), argnum, g, out, node._args))
     return out
+
+
+def _name(node) -> str:
+    return node._op.__name__.lstrip("_")   # _matmul reports itself as matmul
 
 
 def topological_order(root: Tensor) -> list:
@@ -222,7 +256,7 @@ def primitive(fun):
     or float arrays); keyword arguments are fixed settings such as ``axis``.
     Give it its VJPs with :func:`defvjp`.
     """
-    name = fun.__name__
+    name = fun.__name__.lstrip("_")   # _matmul reports itself as matmul
 
     @functools.wraps(fun)
     def op(*args, **kwargs):
@@ -234,6 +268,8 @@ def primitive(fun):
             raise ValueError(f"{name}: inputs of shapes {shapes}: {err}") from None
         if not (isinstance(ans, np.ndarray) and ans.dtype == np.float64):
             ans = as_float_array(ans, name)
+        if anomaly.on() and not np.isfinite(ans).all():
+            raise FloatingPointError(anomaly.forward_report(name, raw, ans))
         out = Tensor.__new__(Tensor)
         out.data, out.grad = ans, None
         out._parents = tuple(

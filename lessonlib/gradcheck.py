@@ -18,7 +18,7 @@ __all__ = ["rel_error", "numerical_grad", "check_grad", "grad_report"]
 
 
 def rel_error(a, b) -> float:
-    r"""$\|a - b\| / \max(\|a\|, \|b\|)$, and 0 when both are zero."""
+    r"""$\|a - b\| / \max(\|a\|, \|b\|)$, and 0 when both are zero; nan if either holds a nan."""
     a, b = as_float_array(a, "rel_error"), as_float_array(b, "rel_error")
     scale = max(np.linalg.norm(a), np.linalg.norm(b))
     return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
@@ -93,7 +93,8 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
             v /= np.linalg.norm(v)
             numeric = (_scalar(f_i(t.data + eps * v), "check_grad")
                        - _scalar(f_i(t.data - eps * v), "check_grad")) / (2 * eps)
-            worst = max(worst, rel_error(np.sum(grads[i] * v), numeric))
+            err = rel_error(np.sum(grads[i] * v), numeric)
+            worst = max(worst, err) if np.isfinite(err) else np.inf   # (max() skips a nan)
     if tol is not None and worst > tol:
         raise AssertionError(grad_report(f, *tensors, eps=eps))
     return worst
@@ -107,7 +108,7 @@ def grad_report(f, *tensors, eps: float = 1e-6) -> str:
         numeric = numerical_grad(_f_of_input(f, tensors, i), t.data, eps)
         err = rel_error(analytic, numeric)
         head = f"input {i} (shape {t.shape}): relative error {err:.2e}"
-        if err < 1e-6:
+        if err < 1e-6:                      # (False for a nan: reported as wrong)
             lines.append(head + ", ok")
             continue
         idx = np.unravel_index(np.argmax(np.abs(analytic - numeric)), t.shape)
@@ -120,6 +121,11 @@ def grad_report(f, *tensors, eps: float = 1e-6) -> str:
 
 
 def _hint(analytic, numeric) -> str:
+    if not np.all(np.isfinite(analytic)):
+        return ("the autodiff gradient holds nan or inf: run the check inside "
+                "lessonlib.anomaly.detect_anomaly() to find the op that made it")
+    if not np.all(np.isfinite(numeric)):
+        return "f itself is not finite near this point: pick another point"
     if not np.any(analytic):
         return ("the autodiff gradient is all zeros: does the VJP multiply by something "
                 "that vanishes, or ignore g?")

@@ -15,8 +15,8 @@ def _mse(pred, target):
 
 # L = mean((p - t)^2):  dL/dp = 2 (p - t) / n = -dL/dt
 defvjp(_mse,
-       lambda g, ans, pred, target: g * 2.0 * (pred - target) / pred.size,
-       lambda g, ans, pred, target: -g * 2.0 * (pred - target) / pred.size)
+       lambda g, ans, pred, target: (2.0 * g / pred.size) * (pred - target),
+       lambda g, ans, pred, target: (-2.0 * g / pred.size) * (pred - target))
 
 
 def mse(pred, target):
@@ -27,6 +27,9 @@ def mse(pred, target):
             f"mse: pred has shape {shape_p} but target has shape {shape_t}; they must match "
             "exactly (broadcasting them would compare every prediction with every target)"
         )
+    if not np.prod(shape_p, dtype=int):
+        raise ValueError(f"mse: pred and target are empty (shape {shape_p}); the mean of no "
+                         "squared errors is undefined")
     return _mse(pred, target)
 
 
@@ -67,6 +70,12 @@ def cross_entropy(logits, labels):
             f"cross_entropy: logits {z.shape} need labels of shape ({z.shape[0]},); got {labels.shape}"
         )
     k = z.shape[1]
+    if z.shape[0] == 0 or k == 0:
+        raise ValueError(
+            f"cross_entropy: logits of shape {z.shape} hold no "
+            + ("examples; the mean over an empty batch is undefined" if z.shape[0] == 0 else
+               "classes; there must be at least one class")
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {k}) for logits with {k} classes; "

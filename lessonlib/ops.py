@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.lib.array_utils import normalize_axis_tuple
 
 from .autodiff import Tensor, as_float_array, defvjp, primitive
 
@@ -97,12 +98,14 @@ def _matmul(a, b):
 
 def _matmul_vjp_a(g, ans, a, b):
     a2, b2 = _as_2d(a, b)
-    return (g.reshape(a2.shape[0], b2.shape[1]) @ b2.T).reshape(a.shape)
+    ga = g.reshape(a2.shape[0], b2.shape[1]) @ b2.T
+    return ga if a.ndim == 2 else ga.reshape(a.shape)   # (2-D: the product itself, no view)
 
 
 def _matmul_vjp_b(g, ans, a, b):
     a2, b2 = _as_2d(a, b)
-    return (a2.T @ g.reshape(a2.shape[0], b2.shape[1])).reshape(b.shape)
+    gb = a2.T @ g.reshape(a2.shape[0], b2.shape[1])
+    return gb if b.ndim == 2 else gb.reshape(b.shape)
 
 
 # y = a @ b:  dL/da = g @ b^T,  dL/db = a^T @ g
@@ -144,10 +147,10 @@ def _expand_to(g, shape, axis, keepdims):
 
 
 def _count(shape, axis):
+    """How many entries each result of a reduction over ``axis`` combines."""
     if axis is None:
         return int(np.prod(shape))
-    axes = (axis,) if np.isscalar(axis) else tuple(axis)
-    return int(np.prod([shape[ax] for ax in axes]))
+    return int(np.prod([shape[ax] for ax in normalize_axis_tuple(axis, len(shape))]))
 
 
 @primitive
@@ -161,7 +164,12 @@ defvjp(sum, lambda g, ans, a, *, axis=None, keepdims=False: _expand_to(g, a.shap
 
 @primitive
 def mean(a, *, axis=None, keepdims=False):
-    r"""$\frac1n \sum_i a_i$ over ``axis``; each entry receives $g/n$."""
+    r"""$\frac1n \sum_i a_i$ over ``axis``; each entry receives $g/n$.
+
+    The mean of no numbers ($n = 0$) is undefined: an error, not numpy's nan.
+    """
+    if _count(a.shape, axis) == 0:
+        raise ValueError(f"the mean over axis={axis} of an empty array has no entries to average")
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 

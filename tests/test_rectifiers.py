@@ -8,7 +8,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lessonlib import Tensor, check_grad, leaky_relu, relu  # noqa: E402
+from lessonlib import Tensor, check_grad, leaky_relu  # noqa: E402
 from lessonlib.activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain,  # noqa: E402
                                    leaky_relu_slope, normal_cdf, normal_pdf, relu_slope)
 from lessonlib.experiments.rectifiers import (  # noqa: E402

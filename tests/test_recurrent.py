@@ -8,7 +8,7 @@ import pytest
 matplotlib.use("Agg")
 
 import lessonlib  # noqa: E402
-from lessonlib import Tensor, check_grad, mse  # noqa: E402
+from lessonlib import Tensor, check_grad  # noqa: E402
 from lessonlib.experiments.bptt import (  # noqa: E402
     ADDING_BASELINE, CLIP_MODES, AddingConfig, CliffConfig, JacobianConfig, LagConfig,
     adding_batch, jacobian_norms, per_step_factor, run_adding, run_cliff, run_jacobian,
