@@ -11,6 +11,7 @@ from lessonlib.experiments.profiles import (  # noqa: E402
     ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training)
 from lessonlib.plotting.profiles import plot_losses, plot_profile  # noqa: E402
 from lessonlib.widgets.profiles import PROFILE_CONTROLS, profile_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 def test_run_profile_is_deterministic_and_shaped():
@@ -63,12 +64,6 @@ def test_bad_settings_fail_clearly():
         run_training(TrainConfig(task="mnist"))
 
 
-def _ends(control):
-    if hasattr(control, "options"):
-        return list(control.options)
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def test_profile_widget_survives_every_control_at_both_ends():
@@ -77,7 +72,7 @@ def test_profile_widget_survives_every_control_at_both_ends():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
     with pytest.raises(ValueError, match="no control"):

@@ -18,6 +18,7 @@ from lessonlib.experiments.rectifiers import (  # noqa: E402
     run_shift_sweep)
 from lessonlib.plotting import rectifiers as plots  # noqa: E402
 from lessonlib.widgets.rectifiers import DEAD_UNIT_CONTROLS, dead_unit_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 def _away_from_zero(shape, seed, scale=2.0, gap=0.1):
@@ -201,12 +202,6 @@ def test_plots_have_labels_and_show_messages():
 
 
 # --- widget ------------------------------------------------------------------------------------------
-def _ends(control):
-    if hasattr(control, "options"):
-        return list(control.options)
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def test_dead_unit_widget_survives_every_control_at_both_ends():
@@ -215,7 +210,7 @@ def test_dead_unit_widget_survives_every_control_at_both_ends():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
         # the most extreme corner: deepest, largest gain, every activation

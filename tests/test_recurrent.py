@@ -17,6 +17,7 @@ from lessonlib.optim import Adam, clip_grad_norm, clip_grad_value, grad_norm  # 
 from lessonlib.plotting import bptt as plots  # noqa: E402
 from lessonlib.recurrent import LSTMCell, RNNCell, columns, unroll  # noqa: E402
 from lessonlib.widgets.bptt import jacobian_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 TOL = 1e-6
 
@@ -278,10 +279,6 @@ def test_plots_have_labels():
 
 
 # --- widget ------------------------------------------------------------------------------
-def _ends(control):
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def test_jacobian_widget_survives_every_control_at_both_ends():
@@ -291,7 +288,7 @@ def test_jacobian_widget_survives_every_control_at_both_ends():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
             default = control.value
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
             control.value = default

@@ -18,6 +18,7 @@ from lessonlib.plotting.residual import (  # noqa: E402
     plot_depth_sweep, plot_stream, plot_training_runs)
 from lessonlib.residual import ResidualBlock, ResidualMLP  # noqa: E402
 from lessonlib.widgets.residual import RESIDUAL_CONTROLS, residual_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 def _jacobian(f, x):
@@ -229,12 +230,6 @@ def test_init_check_reports_gradients_and_representation():
 
 # --- widget -------------------------------------------------------------------------------
 
-def _ends(control):
-    if hasattr(control, "options"):
-        return list(control.options)
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def test_residual_widget_survives_every_control_at_both_ends():
@@ -243,7 +238,7 @@ def test_residual_widget_survives_every_control_at_both_ends():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
         # the worst corner: most blocks, largest gain, unscaled ReLU: a message, no exception

@@ -18,6 +18,7 @@ from lessonlib.experiments.saturation import (  # noqa: E402
 from lessonlib.plotting.saturation import (  # noqa: E402
     plot_bound, plot_gain_sweep, plot_lr_sweep, plot_saturation_sweep, plot_slopes, plot_underflow)
 from lessonlib.widgets.profiles import profile_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 # --- slopes and thresholds -----------------------------------------------------------------
@@ -196,12 +197,6 @@ def test_sigmoid_training_is_deterministic_and_checks_gain():
 
 
 # --- the widget the chapter uses ---------------------------------------------------------------
-def _ends(control):
-    if hasattr(control, "options"):
-        return list(control.options)
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def _chapter_widget():
@@ -215,7 +210,7 @@ def test_chapter_widget_survives_every_control_at_both_ends():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
     plt.close("all")

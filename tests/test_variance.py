@@ -18,6 +18,7 @@ from lessonlib.experiments.variance import (  # noqa: E402
 from lessonlib.plotting.variance import (  # noqa: E402
     plot_fan, plot_singular_values, plot_spread, plot_sweep, plot_sweep_curves, plot_variance)
 from lessonlib.widgets.variance import VARIANCE_DEFAULTS, draw_variance, variance_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -239,12 +240,6 @@ def test_plot_fan_and_variance_labels():
 
 # --------------------------------------------------------------------------- widget
 
-def _ends(control):
-    if hasattr(control, "options"):
-        return list(control.options)
-    if type(control).__name__ == "FloatLogSlider":
-        return [control.base ** control.min, control.base ** control.max]
-    return [control.min, control.max]
 
 
 def test_variance_widget_survives_every_control_at_both_ends():
@@ -254,7 +249,7 @@ def test_variance_widget_survives_every_control_at_both_ends():
         warnings.simplefilter("error")
         for name, control in box.controls.items():
             start = control.value
-            for value in _ends(control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
             control.value = start          # one control at a time: the others at their defaults

@@ -8,7 +8,7 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["interactive_figure"]
+__all__ = ["interactive_figure", "control_ends"]
 
 
 def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2):
@@ -52,3 +52,16 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2):
         control.observe(redraw, names="value")
     redraw()
     return box
+
+
+def control_ends(control) -> list:
+    """The extreme values of a control: every option of a dropdown, or a slider's two ends.
+
+    A ``FloatLogSlider`` stores its ends as exponents, so they are returned as
+    ``base ** min`` and ``base ** max``. Tests drive every widget to these values.
+    """
+    if hasattr(control, "options"):
+        return list(control.options)
+    if type(control).__name__ == "FloatLogSlider":
+        return [control.base ** control.min, control.base ** control.max]
+    return [control.min, control.max]
