@@ -4,7 +4,9 @@ the library and the pinned requirements consistent with each other.
 (a) chapter notebooks are stored without outputs and execution counts;
 (b) every page under chapters/ is in _toc.yml, and every _toc.yml entry exists;
 (c) no notebook redefines a name that lessonlib exports (``lessonlib.__all__``);
-(d) requirements.txt pins every dependency with ``==`` and keeps Jupyter Book 1.x.
+(d) requirements.txt pins every dependency with ``==`` and keeps Jupyter Book 1.x;
+(e) the vendored JavaScript (assets/vendor/) is committed whole: every file in
+    SHA256SUMS is present, unchanged and not ignored by git.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -278,3 +283,22 @@ def test_redefinition_detector_itself():
     assert _python_source("%%bash\necho hi\n") is None
     assert _python_source("%%time\nx = 1\n").strip() == "x = 1"
     assert _python_source("!ls\n").strip() == "pass"
+
+
+def test_vendored_files_are_committed():
+    """A clean clone must have every vendored file (a ``dist/`` rule in .gitignore once
+    dropped the widget manager and reveal.js, and only the browser tests noticed)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import vendor_js
+    finally:
+        sys.path.pop(0)
+    assert vendor_js.check() == 0, "assets/vendor/ does not match SHA256SUMS: python scripts/vendor_js.py"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = [ln.split("  ", 1)[1] for ln in
+             (ROOT / "assets/vendor/SHA256SUMS").read_text(encoding="utf-8").splitlines()]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *[f"assets/vendor/{n}" for n in names]],
+        cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert not ignored, f".gitignore would keep these vendored files out of git: {ignored[:5]}"
