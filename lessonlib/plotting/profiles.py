@@ -8,6 +8,9 @@ from .common import axes_or_new, positive_or_nan, show_message
 __all__ = ["plot_profile", "plot_losses", "LABELS"]
 
 #: Axis labels for the statistics of :class:`lessonlib.diagnostics.LayerStats`.
+#: (Matplotlib mathtext strings; the value is not shown in the API page.)
+#:
+#: :meta hide-value:
 LABELS = {
     "h_rms": r"RMS of $h_l$",
     "h_std": r"std of $h_l$",

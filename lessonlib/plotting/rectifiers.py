@@ -14,6 +14,9 @@ __all__ = ["plot_curves", "plot_factor_table", "plot_shift_sweep", "plot_dead_by
            "plot_dead_over_training", "plot_leaky_gain", "plot_comparison", "LABELS"]
 
 #: Legend labels for the activation names of ``experiments.rectifiers.FAMILY``.
+#: (Matplotlib mathtext strings; the value is not shown in the API page.)
+#:
+#: :meta hide-value:
 LABELS = {
     "sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU",
     "leaky_relu_0.01": r"leaky ReLU, $\alpha = 0.01$", "leaky_relu_0.2": r"leaky ReLU, $\alpha = 0.2$",

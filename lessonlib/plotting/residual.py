@@ -12,6 +12,9 @@ ARCH_COLORS = {"plain": "tab:gray", "residual": "tab:red", "scaled": "tab:blue",
                "zero_last": "tab:green"}
 
 #: Legend labels for the architectures.
+#: (Matplotlib mathtext strings; the value is not shown in the API page.)
+#:
+#: :meta hide-value:
 ARCH_LABELS = {
     "plain": "plain (no shortcuts)",
     "residual": "residual, $s = 1$",
