@@ -18,6 +18,7 @@ from lessonlib.normalization import BNMLP  # noqa: E402
 from lessonlib.plotting.batchnorm import (  # noqa: E402
     plot_bn_losses, plot_growth_sweep, plot_histograms, plot_mode_comparison)
 from lessonlib.widgets.batchnorm import BN_CONTROLS, bn_gradient_widget  # noqa: E402
+from lessonlib.widgets.common import control_ends  # noqa: E402
 
 
 def test_label_entropy_is_chance_level():
@@ -129,21 +130,13 @@ def test_plots_have_labels_and_messages():
     plt.close("all")
 
 
-def _ends(name, control):
-    if name == "bn":
-        return [False, True]
-    if hasattr(control, "options"):
-        return list(control.options)
-    return [control.min, control.max]
-
-
 def test_widget_survives_every_control_at_both_ends():
     box = bn_gradient_widget()
     assert tuple(box.controls) == BN_CONTROLS
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name, control in box.controls.items():      # settings accumulate: depth 100 meets batch 512
-            for value in _ends(name, control):
+            for value in control_ends(control):
                 control.value = value
                 assert box.last_error == "", (name, value, box.last_error)
     plt.close("all")
@@ -156,5 +149,5 @@ def test_widget_redraws_quickly_at_default_settings():
         box.controls["depth"].value = depth
         times.append(box.last_seconds)
     print(f"redraw at default settings: min {min(times) * 1e3:.0f} ms")
-    assert min(times) < 0.1, times
+    assert min(times) < 0.15, times  # whole redraw, PNG included: 65-95 ms alone; margin for the other pytest worker
     plt.close("all")

@@ -299,6 +299,10 @@ def test_jacobian_widget_survives_every_control_at_both_ends():
             assert box.last_error == ""
     box.controls["radius"].value, box.controls["input_scale"].value = 1.5, 1.0
     box.controls["T"].value = 100
-    print(f"redraw at the default settings: {box.last_seconds * 1000:.0f} ms")
-    assert box.last_seconds < 0.5       # ~60-90 ms measured; margin for a loaded test machine
+    times = []
+    for _ in range(5):
+        box.redraw()
+        times.append(box.last_seconds)
+    print(f"redraw at the default settings: {min(times) * 1000:.0f} ms")
+    assert min(times) < 0.15, times  # whole redraw, PNG included: 65-95 ms alone; margin for the other pytest worker
     matplotlib.pyplot.close("all")
