@@ -16,12 +16,13 @@ import time
 import warnings
 
 import ipywidgets as W
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-__all__ = ["interactive_figure", "control_ends", "fast_log_ticks", "power_of_ten_label"]
+__all__ = ["interactive_figure", "control_ends", "fast_log_ticks", "power_of_ten_label", "reset_axes"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
@@ -47,8 +48,8 @@ def fast_log_ticks(fig, max_ticks: int = 6) -> None:
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() != "log":
                 continue
-            lo, hi = sorted(abs(v) for v in axis.get_view_interval())
-            decades = math.log10(hi / lo) if lo > 0 and math.isfinite(hi / lo) else math.inf
+            lo, hi = sorted(abs(float(v)) for v in axis.get_view_interval())
+            decades = math.log10(hi) - math.log10(lo) if 0 < lo <= hi < math.inf else math.inf
             axis.set_major_locator(LogLocator(base=10, numticks=max_ticks))
             axis.set_major_formatter(FuncFormatter(power_of_ten_label))
             if decades < 2:
@@ -56,6 +57,36 @@ def fast_log_ticks(fig, max_ticks: int = 6) -> None:
                 axis.set_minor_formatter(FuncFormatter(power_of_ten_label))
             else:
                 axis.set_minor_locator(NullLocator())
+
+
+def reset_axes(ax) -> None:
+    """Make ``ax`` as a new Axes would be, but keep its two Axis objects and their ticks.
+
+    ``ax.clear()`` throws the ticks away, and creating them again is the largest
+    part of a redraw (about 20 of 70 ms). This removes what the plotting functions
+    add (lines, collections, patches, texts, containers, the legend, titles, labels)
+    and resets what they change (scales, locators, limits, the colour cycle, aspect,
+    grid). The widget tests check that a redraw after this looks exactly like a
+    drawing on a new figure.
+    """
+    for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images, *ax.artists]:
+        artist.remove()
+    ax.containers.clear()         # (references only, but they would pile up)
+    if ax.legend_ is not None:
+        ax.legend_.remove()
+    for loc in ("center", "left", "right"):
+        ax.set_title("", loc=loc)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xscale("linear")       # also resets locators and formatters (set_xticks, minorticks_off)
+    ax.set_yscale("linear")
+    ax.grid(False)
+    ax.set_aspect("auto")
+    ax.set_prop_cycle(None)
+    ax.ignore_existing_data_limits = True
+    ax.set_autoscale_on(True)
+    ax.set_xmargin(matplotlib.rcParams["axes.xmargin"])
+    ax.set_ymargin(matplotlib.rcParams["axes.ymargin"])
 
 
 def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=80):
@@ -87,8 +118,8 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=8
             warnings.simplefilter("ignore", RuntimeWarning)
             axes = fig.axes
             if len(axes) == ncols and not box.last_error:
-                for ax in axes:          # clearing is cheaper than new Axes (~10 ms)
-                    ax.clear()
+                for ax in axes:
+                    reset_axes(ax)
             else:                        # first draw, after an error, or a draw added axes
                 fig.clf()
                 axes = list(fig.subplots(1, ncols, squeeze=False)[0])
