@@ -63,7 +63,7 @@ def reset_axes(ax) -> None:
     """Make ``ax`` as a new Axes would be, but keep its two Axis objects and their ticks.
 
     ``ax.clear()`` throws the ticks away, and creating them again is the largest
-    part of a redraw (about 20 of 70 ms). This removes what the plotting functions
+    part of a redraw (about 20 of 70 ms here). This removes what the plotting functions
     add (lines, collections, patches, texts, containers, the legend, titles, labels)
     and resets what they change (scales, locators, limits, the colour cycle, aspect,
     grid). The widget tests check that a redraw after this looks exactly like a
