@@ -92,6 +92,9 @@ def reset_axes(ax) -> None:
 def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=80):
     """A box of ``controls`` above an image of a figure that ``draw(axes, **values)`` fills.
 
+    ``axes`` is a list of ``ncols`` matplotlib Axes side by side; ``values`` maps each
+    control's name to its value.
+
     The figure is redrawn whenever a control changes. Anything that goes wrong
     inside ``draw`` (an overflow, a value out of range) is shown as a message in
     the figure instead of a traceback, and numpy's floating-point warnings are
