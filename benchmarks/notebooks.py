@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .timing import Row, fmt_bytes, fmt_time
 
-__all__ = ["run_notebook", "run_notebooks", "run_widgets", "run_book"]
+__all__ = ["current_env_kernel_manager", "run_notebook", "run_notebooks", "run_widgets", "run_book"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
@@ -27,7 +27,7 @@ KERNEL_TARGET_BYTES = 500 * 2**20
 WIDGET_TARGET_S = 0.100
 
 
-def _kernel_manager_class():
+def current_env_kernel_manager():
     """A kernel manager whose every kernel runs ``sys.executable`` (this environment)."""
     import ipykernel.kernelspec
     from jupyter_client import AsyncKernelManager
@@ -58,8 +58,12 @@ def _peak_rss(pid) -> int | None:
     return None
 
 
-def run_notebook(nb, cwd=CHAPTERS, timeout=600):
-    """Execute notebook ``nb`` (a NotebookNode) in place: returns (seconds, peak kernel RSS)."""
+def run_notebook(nb, cwd=CHAPTERS, timeout=600, env=None):
+    """Execute notebook ``nb`` (a NotebookNode) in place: returns (seconds, peak kernel RSS).
+
+    ``env``: the kernel's environment (default: this process's). A cell that raises
+    raises nbclient's CellExecutionError, naming the cell.
+    """
     from nbclient import NotebookClient
 
     peak = [None]
@@ -69,11 +73,12 @@ def run_notebook(nb, cwd=CHAPTERS, timeout=600):
         peak[0] = _peak_rss(pid) if pid else None
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            kernel_manager_class=_kernel_manager_class(),
+                            kernel_manager_class=current_env_kernel_manager(),
                             resources={"metadata": {"path": str(cwd)}},
                             on_cell_executed=after_cell)
     start = time.perf_counter()
-    client.execute(stderr=subprocess.DEVNULL)   # (the kernel's own log lines: not ours to show)
+    options = {} if env is None else {"env": env}
+    client.execute(stderr=subprocess.DEVNULL, **options)   # (the kernel's log lines: not ours to show)
     return time.perf_counter() - start, peak[0]
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -30,7 +29,9 @@ from pathlib import Path
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbclient")
+
+from benchmarks.notebooks import run_notebook  # noqa: E402  (a fresh kernel of this environment)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -39,33 +40,9 @@ ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
 DURATION = re.compile(r"\b\d+(\.\d+)?(e-?\d+)? ?(s|ms|us|µs|ns|sec|seconds)\b")
 
 
-def _kernel_manager_class():
-    """A kernel manager whose kernels run this environment's Python (like --nbval-current-env)."""
-    import ipykernel.kernelspec
-    from jupyter_client import AsyncKernelManager
-    from jupyter_client.kernelspec import KernelSpecManager
-    from traitlets import default
-
-    class CurrentEnvSpecs(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name):
-            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
-                                          **ipykernel.kernelspec.get_kernel_dict())
-
-    class CurrentEnvKernelManager(AsyncKernelManager):
-        @default("kernel_spec_manager")
-        def _default_specs(self):
-            return CurrentEnvSpecs(data_dir=self.data_dir)
-
-    return CurrentEnvKernelManager
-
-
 def _execute(path: Path):
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", allow_errors=False,   # an error fails, with its cell
-        kernel_manager_class=_kernel_manager_class(),
-        resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env={**os.environ, **ONE_THREAD}, stderr=subprocess.DEVNULL)
+    run_notebook(nb, cwd=path.parent, env={**os.environ, **ONE_THREAD})
     return nb
 
 
