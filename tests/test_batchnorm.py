@@ -18,7 +18,7 @@ from lessonlib.normalization import BNMLP  # noqa: E402
 from lessonlib.plotting.batchnorm import (  # noqa: E402
     plot_bn_losses, plot_growth_sweep, plot_histograms, plot_mode_comparison)
 from lessonlib.widgets.batchnorm import BN_CONTROLS, bn_gradient_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 def test_label_entropy_is_chance_level():
@@ -133,21 +133,13 @@ def test_plots_have_labels_and_messages():
 def test_widget_survives_every_control_at_both_ends():
     box = bn_gradient_widget()
     assert tuple(box.controls) == BN_CONTROLS
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, control in box.controls.items():      # settings accumulate: depth 100 meets batch 512
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
+    drive_to_ends(box)          # settings accumulate: depth 100 meets batch 512
     plt.close("all")
 
 
 def test_widget_redraws_quickly_at_default_settings():
     box = bn_gradient_widget()
-    times = []
-    for depth in (19, 20, 19, 20, 19):
-        box.controls["depth"].value = depth
-        times.append(box.last_seconds)
+    times = redraw_times(box)
     print(f"redraw at default settings: min {min(times) * 1e3:.0f} ms")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker
     plt.close("all")

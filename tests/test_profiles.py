@@ -11,7 +11,7 @@ from lessonlib.experiments.profiles import (  # noqa: E402
     ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training)
 from lessonlib.plotting.profiles import plot_losses, plot_profile  # noqa: E402
 from lessonlib.widgets.profiles import PROFILE_CONTROLS, profile_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 def test_run_profile_is_deterministic_and_shaped():
@@ -69,20 +69,12 @@ def test_bad_settings_fail_clearly():
 def test_profile_widget_survives_every_control_at_both_ends():
     box = profile_widget()
     assert set(box.controls) == set(PROFILE_CONTROLS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
+    drive_to_ends(box)
     with pytest.raises(ValueError, match="no control"):
         profile_widget(show=("depth", "colour"))
 
 
 def test_profile_widget_redraws_quickly_at_default_settings():
     box = profile_widget()
-    times = []
-    for depth in (9, 10, 9, 10, 9):
-        box.controls["depth"].value = depth
-        times.append(box.last_seconds)
+    times = redraw_times(box)
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker

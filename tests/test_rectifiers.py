@@ -18,7 +18,7 @@ from lessonlib.experiments.rectifiers import (  # noqa: E402
     run_shift_sweep)
 from lessonlib.plotting import rectifiers as plots  # noqa: E402
 from lessonlib.widgets.rectifiers import DEAD_UNIT_CONTROLS, dead_unit_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 def _away_from_zero(shape, seed, scale=2.0, gap=0.1):
@@ -207,12 +207,9 @@ def test_plots_have_labels_and_show_messages():
 def test_dead_unit_widget_survives_every_control_at_both_ends():
     box = dead_unit_widget(depth=4)
     assert set(box.controls) == set(DEAD_UNIT_CONTROLS)
+    drive_to_ends(box)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
         # the most extreme corner: deepest, largest gain, every activation
         box.controls["depth"].value = box.controls["depth"].max
         box.controls["gain"].value = 10.0
@@ -225,9 +222,6 @@ def test_dead_unit_widget_survives_every_control_at_both_ends():
 
 def test_dead_unit_widget_redraws_quickly_at_default_settings():
     box = dead_unit_widget()
-    times = []
-    for depth in (9, 10, 9, 10, 9):
-        box.controls["depth"].value = depth
-        times.append(box.last_seconds)
+    times = redraw_times(box)
     print(f"dead_unit_widget redraw: min {min(times) * 1e3:.0f} ms")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker

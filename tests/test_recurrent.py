@@ -17,7 +17,7 @@ from lessonlib.optim import Adam, clip_grad_norm, clip_grad_value, grad_norm  # 
 from lessonlib.plotting import bptt as plots  # noqa: E402
 from lessonlib.recurrent import LSTMCell, RNNCell, columns, unroll  # noqa: E402
 from lessonlib.widgets.bptt import jacobian_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 TOL = 1e-6
 
@@ -284,14 +284,9 @@ def test_plots_have_labels():
 def test_jacobian_widget_survives_every_control_at_both_ends():
     box = jacobian_widget()
     assert set(box.controls) == {"radius", "input_scale", "T"}
+    drive_to_ends(box, restore=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            default = control.value
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
-            control.value = default
         for radius, scale, T in ((0.1, 10.0, 300), (3.0, 1e-3, 300), (3.0, 10.0, 5)):   # corners
             box.controls["radius"].value = radius
             box.controls["input_scale"].value = scale
@@ -299,10 +294,7 @@ def test_jacobian_widget_survives_every_control_at_both_ends():
             assert box.last_error == ""
     box.controls["radius"].value, box.controls["input_scale"].value = 1.5, 1.0
     box.controls["T"].value = 100
-    times = []
-    for _ in range(5):
-        box.redraw()
-        times.append(box.last_seconds)
+    times = redraw_times(box)
     print(f"redraw at the default settings: {min(times) * 1000:.0f} ms")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker
     matplotlib.pyplot.close("all")

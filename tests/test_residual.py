@@ -18,7 +18,7 @@ from lessonlib.plotting.residual import (  # noqa: E402
     plot_depth_sweep, plot_stream, plot_training_runs)
 from lessonlib.residual import ResidualBlock, ResidualMLP  # noqa: E402
 from lessonlib.widgets.residual import RESIDUAL_CONTROLS, residual_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 def _jacobian(f, x):
@@ -235,12 +235,9 @@ def test_init_check_reports_gradients_and_representation():
 def test_residual_widget_survives_every_control_at_both_ends():
     box = residual_widget(width=16, batch=8)
     assert set(box.controls) == set(RESIDUAL_CONTROLS)
+    drive_to_ends(box)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
         # the worst corner: most blocks, largest gain, unscaled ReLU: a message, no exception
         box.controls["arch"].value = "residual"
         box.controls["activation"].value = "relu"
@@ -255,9 +252,6 @@ def test_residual_widget_survives_every_control_at_both_ends():
 
 def test_residual_widget_redraws_quickly_at_default_settings():
     box = residual_widget()
-    times = []
-    for n_blocks in (15, 16, 15, 16, 15, 16):
-        box.controls["n_blocks"].value = n_blocks
-        times.append(box.last_seconds)
+    times = redraw_times(box, repeats=6)
     print(f"residual widget redraw at default settings: {min(times) * 1e3:.0f} ms (best of 6)")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker

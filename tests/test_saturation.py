@@ -18,7 +18,7 @@ from lessonlib.experiments.saturation import (  # noqa: E402
 from lessonlib.plotting.saturation import (  # noqa: E402
     plot_bound, plot_gain_sweep, plot_lr_sweep, plot_saturation_sweep, plot_slopes, plot_underflow)
 from lessonlib.widgets.profiles import profile_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 # --- slopes and thresholds -----------------------------------------------------------------
@@ -207,21 +207,13 @@ def _chapter_widget():
 def test_chapter_widget_survives_every_control_at_both_ends():
     box = _chapter_widget()
     assert set(box.controls) == {"activation", "depth", "gain"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
+    drive_to_ends(box)
     plt.close("all")
 
 
 def test_chapter_widget_redraws_quickly_at_default_settings():
     box = _chapter_widget()
-    times = []
-    for depth in (19, 20) * 5:
-        box.controls["depth"].value = depth
-        times.append(box.last_seconds)
+    times = redraw_times(box, repeats=10)
     print(f"redraw at the chapter's defaults: best {min(times) * 1000:.0f} ms of {len(times)}")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker
     plt.close("all")

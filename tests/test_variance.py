@@ -18,7 +18,7 @@ from lessonlib.experiments.variance import (  # noqa: E402
 from lessonlib.plotting.variance import (  # noqa: E402
     plot_fan, plot_singular_values, plot_spread, plot_sweep, plot_sweep_curves, plot_variance)
 from lessonlib.widgets.variance import VARIANCE_DEFAULTS, draw_variance, variance_widget  # noqa: E402
-from lessonlib.widgets.common import control_ends  # noqa: E402
+from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
 
 
 @pytest.fixture(autouse=True)
@@ -245,14 +245,9 @@ def test_plot_fan_and_variance_labels():
 def test_variance_widget_survives_every_control_at_both_ends():
     box = variance_widget(depth=20, width=32)       # smaller than the default: a faster test
     assert set(box.controls) == {"init", "activation", "depth", "width", "gain", "seed"}
+    drive_to_ends(box, restore=True)    # one control at a time: the others at their defaults
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for name, control in box.controls.items():
-            start = control.value
-            for value in control_ends(control):
-                control.value = value
-                assert box.last_error == "", (name, value, box.last_error)
-            control.value = start          # one control at a time: the others at their defaults
         # the harshest corner: unscaled weights, largest gain, deepest and widest
         for name, value in (("init", "normal"), ("activation", "identity"), ("gain", 10.0),
                             ("depth", 100), ("width", 256)):
@@ -276,9 +271,6 @@ def test_variance_widget_defaults_and_redraw_time():
     box = variance_widget()
     assert box.controls["depth"].value == VARIANCE_DEFAULTS.depth
     assert box.controls["init"].value == VARIANCE_DEFAULTS.init
-    times = []
-    for depth in (49, 50, 49, 50, 49):
-        box.controls["depth"].value = depth
-        times.append(box.last_seconds)
+    times = redraw_times(box)
     print(f"variance widget redraw at default settings: {min(times) * 1e3:.0f} ms (best of 5)")
     assert min(times) < 0.15, times  # whole redraw, PNG included: 45-75 ms alone; margin for the other pytest worker
