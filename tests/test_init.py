@@ -7,14 +7,7 @@ from hypothesis import strategies as st
 
 from lessonlib import init
 
-ALL = [
-    init.lecun_normal,
-    init.xavier_normal,
-    init.xavier_uniform,
-    init.he_normal,
-    init.orthogonal,
-    init.normal,
-]
+ALL = [getattr(init, n) for n in init.__all__]   # every initializer lessonlib exports
 ids = [f.__name__ for f in ALL]
 
 
