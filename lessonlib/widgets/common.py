@@ -120,10 +120,10 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=8
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             axes = fig.axes
-            if len(axes) == ncols and not box.last_error:
+            if len(axes) == ncols:
                 for ax in axes:
                     reset_axes(ax)
-            else:                        # first draw, after an error, or a draw added axes
+            else:                        # first draw, after an error (it cleared the figure), or extra axes
                 fig.clf()
                 axes = list(fig.subplots(1, ncols, squeeze=False)[0])
             try:
