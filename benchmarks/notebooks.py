@@ -58,11 +58,12 @@ def _peak_rss(pid) -> int | None:
     return None
 
 
-def run_notebook(nb, cwd=CHAPTERS, timeout=600, env=None):
+def run_notebook(nb, cwd=CHAPTERS, timeout=600, env=None, allow_errors=False):
     """Execute notebook ``nb`` (a NotebookNode) in place: returns (seconds, peak kernel RSS).
 
     ``env``: the kernel's environment (default: this process's). A cell that raises
-    raises nbclient's CellExecutionError, naming the cell.
+    raises nbclient's CellExecutionError, naming the cell, unless ``allow_errors``: then
+    execution goes on and each failing cell keeps its error output.
     """
     from nbclient import NotebookClient
 
@@ -74,7 +75,7 @@ def run_notebook(nb, cwd=CHAPTERS, timeout=600, env=None):
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             kernel_manager_class=current_env_kernel_manager(),
-                            resources={"metadata": {"path": str(cwd)}},
+                            resources={"metadata": {"path": str(cwd)}}, allow_errors=allow_errors,
                             on_cell_executed=after_cell)
     start = time.perf_counter()
     options = {} if env is None else {"env": env}
