@@ -1,7 +1,5 @@
-"""Layers, models and the plain SGD optimizer, built from lessonlib ops."""
+"""Layers and models built from lessonlib ops (``nn.SGD`` is :class:`lessonlib.optim.SGD`)."""
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 
@@ -9,6 +7,7 @@ from . import activations, ops
 from . import init as initializers
 from .autodiff import Tensor
 from .module import Module
+from .optim import SGD  # noqa: F401  (SGD lives with Adam in optim; nn.SGD still works)
 
 __all__ = ["Module", "Linear", "MLP", "SGD", "ACTIVATIONS"]
 
@@ -68,25 +67,6 @@ class MLP(Module):
             if hook is not None:
                 hook(l, z, h)
         return h
-
-
-class SGD:
-    r"""Plain gradient descent: $\theta \leftarrow \theta - \eta\, \partial L/\partial \theta$."""
-
-    def __init__(self, params, lr):
-        self.params = list(params)
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"SGD: the learning rate must be a finite number > 0, got {lr!r}")
-        self.lr = float(lr)
-
-    def step(self) -> None:
-        for p in self.params:
-            if p.grad is not None:
-                p.data -= self.lr * p.grad
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.zero_grad()
 
 
 # Layers that live in modules of their own (chapters 5 and 7), reachable as
