@@ -332,10 +332,14 @@ def _named(err, where, shapes):
         message = text
     else:
         message = f"{where}: inputs of shapes {shapes}: {text}"
-    try:
-        return type(err)(message)
-    except Exception:
-        return RuntimeError(message)
+    for kind in type(err).__mro__:            # some of numpy's exception types take other
+        try:                                  # arguments: then a base type (TypeError, ...)
+            new = kind(message)
+        except Exception:
+            continue
+        if str(new) == message:
+            return new
+    return RuntimeError(message)
 
 
 def _name_of(op) -> str:
