@@ -13,21 +13,29 @@ r"""The rectifier family beyond ReLU (chapter 4): ELU and GELU as ops, and every
 each with its VJP, plus the slope $\phi'(z)$ of every rectifier as a plain
 function of an array (``relu_slope``, ``leaky_relu_slope``, ``elu_slope``,
 ``gelu_slope``) and the leaky-ReLU gain $\sqrt{2/(1+\alpha^2)}$ derived in
-chapter 4. Only :mod:`lessonlib.autodiff` is imported, so ``nn`` and
-``diagnostics`` can import this module without a cycle.
+chapter 4.
+
+:data:`REGISTRY` is the one table of activations that layers, experiments and
+widgets look names up in: name -> :class:`Activation` (the function, its slope,
+its largest slope and the weight gain matched to it). :data:`FUNCTIONS` is the
+name -> function part of it (``lessonlib.nn.ACTIVATIONS`` is the same dict).
 """
 from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
+from . import ops
 from ._erfc import erfc
 from .autodiff import defvjp, primitive
 
-__all__ = ["elu", "gelu", "normal_cdf", "normal_pdf", "relu_slope", "leaky_relu_slope",
-           "elu_slope", "gelu_slope", "leaky_relu_gain"]
+__all__ = ["elu", "gelu", "identity", "normal_cdf", "normal_pdf", "relu_slope", "leaky_relu_slope",
+           "elu_slope", "gelu_slope", "identity_slope", "leaky_relu_gain",
+           "Activation", "REGISTRY", "FUNCTIONS", "lookup"]
 
 
 
@@ -135,3 +143,59 @@ def gelu(x):
 
 # d(x Phi(x))/dx = Phi(x) + x phi(x)
 defvjp(gelu, _gelu_vjp)
+
+
+# --- the registry -----------------------------------------------------------------------------
+def identity(h):
+    r"""$h \mapsto h$: no activation (a linear network)."""
+    return h
+
+
+def identity_slope(x):
+    """The identity's slope: 1 everywhere."""
+    return np.ones(np.shape(x))
+
+
+@dataclass(frozen=True)
+class Activation:
+    r"""One activation $\phi$ and the facts the chapters derive about it.
+
+    ``fn`` maps a Tensor to a Tensor (an op); ``slope`` maps a plain array $z$ to
+    $\phi'(z)$; ``max_slope`` is $\sup_z |\phi'(z)|$; ``gain`` is the weight gain, in
+    units of $1/\sqrt{n_{in}}$, that the course matches to $\phi$ (chapters 3-4: 1 for
+    sigmoid, tanh and the identity as Xavier/LeCun use it, $\sqrt2$ for ReLU (He),
+    $\sqrt{2/(1+\alpha^2)}$ for leaky ReLU), or ``None`` where none is derived (ELU, GELU).
+    """
+
+    name: str
+    fn: Callable
+    slope: Callable
+    max_slope: float
+    gain: Optional[float]
+
+
+_GELU_MAX_SLOPE = 0.5 * math.erfc(-1.0) + math.sqrt(2.0) * math.exp(-1.0) / math.sqrt(2.0 * math.pi)
+
+#: name -> :class:`Activation`: the one table of activations.
+REGISTRY = {a.name: a for a in (
+    Activation("sigmoid", ops.sigmoid, ops.sigmoid_slope, 0.25, 1.0),
+    Activation("tanh", ops.tanh, ops.tanh_slope, 1.0, 1.0),
+    Activation("relu", ops.relu, relu_slope, 1.0, math.sqrt(2.0)),
+    Activation("leaky_relu", ops.leaky_relu, leaky_relu_slope, 1.0, leaky_relu_gain(0.01)),
+    Activation("elu", elu, elu_slope, 1.0, None),
+    Activation("gelu", gelu, gelu_slope, _GELU_MAX_SLOPE, None),       # at x = sqrt(2)
+    Activation("identity", identity, identity_slope, 1.0, 1.0),
+)}
+
+#: name -> function, the part of :data:`REGISTRY` that layers need.
+FUNCTIONS = {name: a.fn for name, a in REGISTRY.items()}
+
+
+def lookup(value, where="activation"):
+    """The function for a registered name, or ``value`` itself if it is a function."""
+    if callable(value):
+        return value
+    if not isinstance(value, str) or value not in FUNCTIONS:
+        raise ValueError(f"{where}: unknown activation {value!r}; choose one of "
+                         f"{sorted(FUNCTIONS)} or pass a function")
+    return FUNCTIONS[value]
