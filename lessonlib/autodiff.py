@@ -13,7 +13,8 @@ from the output back to the inputs, multiplying by one Jacobian per step:
 
 The operator methods of :class:`Tensor` (``+``, ``@``, indexing, ...) are attached
 by :mod:`lessonlib.ops` and :mod:`lessonlib.interop`; this module never imports them.
-The engine comes first; the checks of dtypes and shapes it relies on follow it.
+The engine comes first, then the checks ``backward()`` makes on its way; the dtype
+and broadcasting helpers live in the private module ``lessonlib._arrays``.
 """
 from __future__ import annotations
 
@@ -23,12 +24,13 @@ import numbers
 import numpy as np
 
 from . import anomaly
-from ._arrays import TrackedArray, plain, tracked_view
+from ._arrays import (ValueHolder, as_float_array, named_error, plain, stamp, tracked_view,
+                      unaliased, unbroadcast)
 
 __all__ = ["Tensor", "primitive", "defvjp", "as_float_array", "unbroadcast", "topological_order"]
 
 
-class Tensor:
+class Tensor(ValueHolder):
     """A float64 array that remembers how it was computed.
 
     ``data`` is the value, ``grad`` is dL/d(this tensor) after ``backward()``
@@ -64,7 +66,7 @@ class Tensor:
         self._saved = ()      # ((argnum, tensor, its version when the op ran), ...)
 
     @property
-    def data(self) -> TrackedArray:
+    def data(self):
         """The values: a float64 array whose in-place changes the engine notices."""
         if self._view is None:
             self._view = tracked_view(self._value, self)
@@ -144,7 +146,7 @@ def primitive(fun):
         try:
             ans = fun(*raw, **kwargs)
         except Exception as err:        # a learner's primitive, or shapes that do not fit: say which op
-            raise _named(err, name, " and ".join(str(r.shape) for r in raw)) from err
+            raise named_error(err, name, " and ".join(str(r.shape) for r in raw)) from err
         if type(ans) is not np.ndarray or ans.dtype != np.float64:
             ans = as_float_array(ans, name)
         if anomaly.on() and not np.isfinite(ans).all():
@@ -155,11 +157,11 @@ def primitive(fun):
             (a, i) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
         )
         out.requires_grad = bool(out._parents)
-        out._value = _unaliased(ans, raw)
+        out._value = unaliased(ans, raw)
         if out.requires_grad:
             out._op, out._kwargs = op, kwargs
             out._args = raw
-            out._saved = tuple((i, a, a._version) if isinstance(a, Tensor) else (i, r, _stamp(r))
+            out._saved = tuple((i, a, a._version) if isinstance(a, Tensor) else (i, r, stamp(r))
                                for i, (a, r) in enumerate(zip(args, raw))
                                if isinstance(a, (Tensor, np.ndarray)))
         else:
@@ -229,17 +231,10 @@ def _seed(out, grad):
     return grad
 
 
-def _stamp(array) -> float:
-    """A fingerprint of a numpy array that an op used as it is (the caller still holds it):
-    its sum, which any write of a new value changes (a copy would cost more: measured ~5%
-    of a training step whose batch is a numpy array)."""
-    return float(np.add.reduce(array, axis=None))
-
-
 def _check_versions(node):
     """Refuse to differentiate through values that changed after the forward pass."""
     for i, t, v in node._saved:
-        now = t._version if isinstance(t, Tensor) else _stamp(t)
+        now = t._version if isinstance(t, Tensor) else stamp(t)
         if now != v and not (now != now and v != v):       # (a sum that is nan stays nan)
             break
     else:
@@ -294,7 +289,7 @@ def _checked_vjp(node, g, parent, argnum):
     try:
         out = vjp(g, node._value, *node._args, **node._kwargs)
     except Exception as err:
-        raise _named(err, f"backward through {_name(node)} (the VJP for argument {argnum})",
+        raise named_error(err, f"backward through {_name(node)} (the VJP for argument {argnum})",
                      " and ".join(str(np.shape(a)) for a in node._args)) from err
     if out is None:
         raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned None; "
@@ -318,99 +313,9 @@ def _checked_vjp(node, g, parent, argnum):
     return out
 
 
-def _unaliased(ans, raw):
-    """An op's output that is a view of an input (reshape, transpose) is made read-only,
-    so that writing to it cannot change the input behind the engine's back."""
-    if ans.base is not None and any(np.may_share_memory(ans, r) for r in raw):
-        ans = ans.view()
-        ans.flags.writeable = False
-    return ans
-
-
-def _named(err, where, shapes):
-    """``err`` with the op's name in front (once), as the same type of exception if possible."""
-    text = str(err)
-    if text.startswith(where.split(" ")[0] + ":") or text.startswith("backward"):
-        message = text
-    else:
-        message = f"{where}: inputs of shapes {shapes}: {text}"
-    for kind in type(err).__mro__:            # some of numpy's exception types take other
-        try:                                  # arguments: then a base type (TypeError, ...)
-            new = kind(message)
-        except Exception:
-            continue
-        if str(new) == message:
-            return new
-    return RuntimeError(message)
-
-
 def _name_of(op) -> str:
     return getattr(op, "__name__", str(op)).lstrip("_")
 
 
 def _name(node) -> str:
     return _name_of(node._op)   # _matmul reports itself as matmul
-
-
-# --- dtypes and broadcasting ----------------------------------------------------------------
-def as_float_array(value, op: str) -> np.ndarray:
-    """Return ``value`` as a float64 ndarray, or raise an error naming ``op``.
-
-    Python numbers and nested lists of numbers are read as float64, and float
-    arrays of any precision are widened to float64 (no information is lost).
-    Integer, boolean, complex and object arrays are refused rather than cast:
-    an integer array where floats are expected is usually a bug (labels passed
-    as data, or ``np.arange`` used as weights).
-    """
-    if isinstance(value, Tensor):
-        return value._value
-    if isinstance(value, np.ndarray):
-        value = plain(value) if isinstance(value, TrackedArray) else np.asarray(value)
-        if value.dtype == np.float64:
-            return value
-        if np.issubdtype(value.dtype, np.floating):
-            return value.astype(np.float64)
-        raise TypeError(
-            f"{op}: expected floating-point data, got an array of dtype {value.dtype} "
-            f"with shape {value.shape}; convert it explicitly, e.g. np.asarray(x, dtype=float)"
-        )
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{op}: expected a number or float array, got the boolean {value!r}")
-    if isinstance(value, numbers.Real):
-        return np.asarray(float(value))
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as err:   # e.g. ragged nested lists
-        raise TypeError(
-            f"{op}: expected numbers or a float array, got {type(value).__name__} ({err})"
-        ) from None
-    if array.dtype.kind not in "iuf":        # None would silently become nan; '1' a string
-        odd = [x for x in array.flat if isinstance(x, bool) or not isinstance(x, numbers.Real)]
-        if array.dtype.kind == "O" and not odd:
-            return array.astype(np.float64)  # plain numbers numpy keeps as objects (10**30)
-        raise TypeError(
-            f"{op}: expected numbers, got a {type(value).__name__} of {array.dtype} values"
-            + (f" such as {odd[0]!r} ({type(odd[0]).__name__})" if odd else "")
-        )
-    return array.astype(np.float64)
-
-
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum ``grad`` down to ``shape``: the VJP of numpy broadcasting.
-
-    If ``x`` of shape ``(4,)`` was broadcast against ``(3, 4)``, each entry of
-    ``x`` was used three times, so its gradient is the sum of the three copies.
-    A ``grad`` that is no broadcast of ``shape`` is returned unchanged (the caller
-    reports the mismatch).
-    """
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra < 0:
-        return grad
-    if extra > 0:
-        grad = np.asarray(grad.sum(axis=tuple(range(extra))))  # stays an array when 0-d
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
