@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -168,10 +167,10 @@ class Activation:
     """
 
     name: str
-    fn: Callable
-    slope: Callable
+    fn: object            # Tensor -> Tensor
+    slope: object         # ndarray -> ndarray
     max_slope: float
-    gain: Optional[float]
+    gain: object          # a float, or None
 
 
 _GELU_MAX_SLOPE = 0.5 * math.erfc(-1.0) + math.sqrt(2.0) * math.exp(-1.0) / math.sqrt(2.0 * math.pi)
