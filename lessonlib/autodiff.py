@@ -43,7 +43,9 @@ class Tensor(ValueHolder):
     tensor and the op that used it: change parameters after ``backward()``
     (that is where ``optimizer.step()`` goes) and run the forward pass again.
     Assigning a new array (``t.data = values``) stores a copy and leaves
-    existing graphs intact.
+    existing graphs intact. A numpy array passed to an op is kept as it is when
+    large (above 4,096 entries) and checked by its sum, which notices any change
+    of value except a permutation of the entries; a small one is copied.
 
     **Python protocols**, the same for every shape: ``len(t)`` is the length of
     the first axis (a ``TypeError`` for a 0-d tensor, as in numpy); ``t[i]`` is
@@ -151,25 +153,43 @@ def primitive(fun):
             ans = as_float_array(ans, name)
         if anomaly.on() and not np.isfinite(ans).all():
             raise FloatingPointError(anomaly.forward_report(name, raw, ans))
+        if ans.base is not None:
+            ans = unaliased(ans, raw)
         out = Tensor.__new__(Tensor)
-        out.grad, out.name, out._version, out._view = None, None, 0, None
-        out._parents = tuple(
-            (a, i) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
-        )
-        out.requires_grad = bool(out._parents)
-        out._value = unaliased(ans, raw)
-        if out.requires_grad:
+        out.grad, out.name, out._version, out._view, out._value = None, None, 0, None, ans
+        parents = [(a, i) for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        out._parents = tuple(parents)
+        out.requires_grad = bool(parents)
+        if parents:
             out._op, out._kwargs = op, kwargs
-            out._args = raw
-            out._saved = tuple((i, a, a._version) if isinstance(a, Tensor) else (i, r, stamp(r))
-                               for i, (a, r) in enumerate(zip(args, raw))
-                               if isinstance(a, (Tensor, np.ndarray)))
+            out._args, out._saved = _kept(args, raw)
         else:
             out._op, out._args, out._kwargs, out._saved = None, (), {}, ()
         return out
 
     op.vjps = ()
     return op
+
+
+def _kept(args, raw):
+    """What an op keeps for backward(): its raw inputs, and how to tell later that one changed.
+
+    A Tensor input: its version counter. A numpy array the caller still holds: a small one
+    is copied (cheaper than checking it), a large one fingerprinted (its sum), because a new
+    large buffer every step costs page faults (benchmarks/README.md).
+    """
+    saved = []
+    for i, a in enumerate(args):
+        if type(a) is Tensor or isinstance(a, Tensor):
+            saved.append((i, a, a._version))
+        elif isinstance(a, np.ndarray):
+            r = raw[i]
+            if r.size <= 4096:
+                if r is a or r.base is not None:
+                    raw = raw[:i] + (r.copy(),) + raw[i + 1:]
+            else:
+                saved.append((i, r, stamp(r)))
+    return raw, tuple(saved)
 
 
 def defvjp(op, *vjps) -> None:
@@ -234,7 +254,7 @@ def _seed(out, grad):
 def _check_versions(node):
     """Refuse to differentiate through values that changed after the forward pass."""
     for i, t, v in node._saved:
-        now = t._version if isinstance(t, Tensor) else stamp(t)
+        now = t._version if type(t) is not np.ndarray else stamp(t)
         if now != v and not (now != now and v != v):       # (a sum that is nan stays nan)
             break
     else:
@@ -295,7 +315,8 @@ def _checked_vjp(node, g, parent, argnum):
         raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned None; "
                         "did it forget `return`?")
     try:
-        out = np.asarray(plain(out), dtype=np.float64)
+        if type(out) is not np.ndarray or out.dtype != np.float64:
+            out = np.asarray(plain(out), dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned "
                         f"{type(out).__name__}, not an array of numbers") from None

@@ -184,12 +184,23 @@ def _():
     y.backward()
 
 
-@error("A12 a numpy input changed after the forward pass", RuntimeError, "mul", "numpy array", "changed in place")
+@value("A12 a small numpy input changed after the forward pass: the op kept a copy")
 def _():
     X = np.array([1.0, 2.0, 3.0])
     w = T([1.0, 1.0, 1.0])
     y = (w * X).sum()
     X[...] = 7.0
+    y.backward()
+    return close(w.grad, [1.0, 2.0, 3.0])
+
+
+@error("A12c a large numpy input (10,000 entries) changed after the forward pass", RuntimeError,
+       "mul", "numpy array", "changed in place")
+def _():
+    X = np.ones(10_000)
+    w = T(np.ones(10_000))
+    y = (w * X).sum()
+    X[17] = 2.0
     y.backward()
 
 

@@ -14,7 +14,7 @@ def test_the_suite_is_large_enough():
     assert len({label for label, *_ in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("label, kind, fn, exc, words", CASES, ids=[c[0][:3] for c in CASES])
+@pytest.mark.parametrize("label, kind, fn, exc, words", CASES, ids=[c[0].split()[0] for c in CASES])
 def test_case(label, kind, fn, exc, words):
     outcome, detail = classify(kind, fn, exc, words)
     assert outcome in ("right value", "clear error"), f"{label}: {outcome}: {detail}"
