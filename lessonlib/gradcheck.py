@@ -129,7 +129,7 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
     if tol is not None:
         tol = _positive("check_grad", "tol", tol, zero_ok=True)
     out, grads = _autodiff_grads("check_grad", f, tensors)
-    floor = _floor(atol, float(out._value), eps)
+    floor = _floor(atol, out._value.item(), eps)
     rng = np.random.default_rng(seed)
     worst, failed, resolved = 0.0, False, False
     for i, t in enumerate(tensors):
@@ -165,7 +165,7 @@ def grad_report(f, *tensors, eps: float = 1e-6, atol: float = 1e-8) -> str:
     eps = _positive("grad_report", "eps", eps)
     atol = _positive("grad_report", "atol", atol, zero_ok=True)
     out, grads = _autodiff_grads("grad_report", f, tensors)
-    floor = _floor(atol, float(out._value), eps)
+    floor = _floor(atol, out._value.item(), eps)
     kinks = _kinks(out, eps)
     lines = []
     for i, (t, analytic) in enumerate(zip(tensors, grads)):

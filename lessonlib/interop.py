@@ -11,8 +11,9 @@ r"""How a Tensor behaves with Python and numpy: indexing, truth, comparison, cop
   numpy's ufuncs and functions called on a Tensor (``np.exp(t)``, ``np.sum(t)``)
   raise an error naming the lessonlib function to use, because their result
   would carry no gradient; ``ndarray + Tensor`` and the other operators work.
-* ``copy.deepcopy`` copies the whole graph, however deep; ``pickle`` stores a
-  tensor without a graph and refuses one that is part of a graph.
+* ``copy.copy`` copies the values (and keeps the graph); ``copy.deepcopy`` copies the
+  whole graph, however deep; ``pickle`` stores a tensor without a graph and refuses one
+  that is part of a graph.
 """
 from __future__ import annotations
 
@@ -155,9 +156,12 @@ def _deepcopy(self, memo):
 
 
 def _copy(self):
+    """A new tensor in the same place of the same graph, with its own copy of the values
+    (so that writing to one never changes the other behind the engine's back)."""
     new = Tensor.__new__(Tensor)
     new.__dict__.update(vars(self))
-    new._view = None
+    new._value, new._view, new._version = self._value.copy(), None, 0
+    new.grad = None if self.grad is None else np.array(self.grad)
     return new
 
 

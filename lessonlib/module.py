@@ -1,6 +1,8 @@
 """The base class of every layer and model: it finds its own parameters."""
 from __future__ import annotations
 
+import numpy as np
+
 from .autodiff import Tensor
 
 __all__ = ["Module"]
@@ -68,7 +70,7 @@ class Module:
 
     def train(self, mode: bool = True):
         """Set training mode (``mode=True``) or evaluation mode here and below; returns self."""
-        if not isinstance(mode, (bool, int)) or mode not in (0, 1):
+        if not isinstance(mode, (bool, int, np.bool_)) or mode not in (0, 1):
             raise TypeError(f"train: mode must be True or False, got {mode!r}")
         for module in self.modules():
             module.training = bool(mode)
