@@ -115,6 +115,10 @@ def validate(questions) -> list[str]:
         if q.get("type") not in ("multiple_choice", "many_choice", "numeric"):
             problems.append(f"{where}: 'type' must be multiple_choice, many_choice or numeric")
             continue
+        if "precision" in q and not (isinstance(q["precision"], int) and 1 <= q["precision"] <= 100):
+            problems.append(f"{where}: 'precision' is a number of significant digits, 1-100 "
+                            "(jupyterquiz calls toPrecision; 0 makes every answer fail): leave it out "
+                            "to compare exactly")
         problems += _answer_problems(q, where)
     return problems
 
