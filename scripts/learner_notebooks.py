@@ -15,7 +15,8 @@ What each environment honours, and what this script does for it:
   every Jupyter front end shows a ``{solution-start}`` directive as raw MyST once the
   cell is unfolded. So ``--write`` also generates a **learner copy** of each chapter,
   ``learner/<stem>.ipynb``: the same notebook with every solution cell removed, each
-  ``{exercise}`` directive turned into plain Markdown, and one short note where each
+  ``{exercise}`` directive turned into plain Markdown (and the MyST roles ``{term}``,
+  ``{eq}``, ``{cite}``, ``{ref}`` into plain text), and one short note where each
   solution was, pointing to the folded solution on the website and in the full
   notebook. The Binder and Colab launch buttons open the learner copy
   (``_ext/learner_links.py``).
@@ -97,6 +98,21 @@ def hide_solutions(nb) -> int:
     return changed
 
 
+# MyST roles that Jupyter shows raw, and what the learner copy shows instead.
+_ROLE = re.compile(r"\{(term|eq|cite(?::[pt])?|ref|numref|doc)\}`([^`]*)`")
+
+
+def _plain_role(match) -> str:
+    role, text = match.group(1), match.group(2)
+    shown = re.sub(r"\s*<[^>]*>$", "", text).strip() or text   # "text <target>" -> "text"
+    if role == "eq":
+        return f"equation ({text})"
+    if role.startswith("cite"):
+        keys = ", ".join(k.strip() for k in text.split(","))
+        return keys if role == "cite:t" else f"({keys})"
+    return shown
+
+
 def _plain_exercise(match, counter) -> str:
     counter[0] += 1
     title = match.group("title").strip()
@@ -144,7 +160,7 @@ def learner_notebook(nb, stem: str, site: str | None = None):
             cell["metadata"]["tags"] = [t for t in _tags(cell) if t != "solution"]
         if cell["cell_type"] == "markdown":
             text = _source(cell)
-            new = _EXERCISE.sub(lambda m: _plain_exercise(m, counter), text)
+            new = _ROLE.sub(_plain_role, _EXERCISE.sub(lambda m: _plain_exercise(m, counter), text))
             if new != text:
                 cell["source"] = new
         cells.append(cell)

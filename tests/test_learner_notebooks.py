@@ -38,7 +38,8 @@ def _toy():
         _md("```{solution-start} ch9-ex-a\n:class: dropdown\n```\n\nBecause.", ["solution"], cid="s1"),
         _code("def f(x):\n    return x\nassert check_function(f, g, [1]).ok", ["solution"], cid="s2"),
         _md("```{solution-end}\n```", ["solution"], cid="s3"),
-        _md(":::{exercise}\n:label: ch9-ex-b\n\nSecond.\n:::", cid="ex-b"),
+        _md(":::{exercise}\n:label: ch9-ex-b\n\nSecond, see {eq}`ch9-eq-a`, {term}`Jacobians <Jacobian>`, "
+            "{cite:t}`he2016` and {cite:p}`a2001,b2002`.\n:::", cid="ex-b"),
         _md("```{solution-start} ch9-ex-b\n:class: dropdown\n```\nUntagged block.", cid="u1"),
         _code("print('untagged solution code')", cid="u2"),
         _md("```{solution-end}\n```\n\n## Summary\n\nText after the block.", cid="u3"),
@@ -69,7 +70,8 @@ def test_learner_copy_has_no_solution_and_no_raw_exercise_myst():
     assert sources[0].startswith("## Exercises\n\n**Exercise 1: Build it**\n\nWrite `f`.")
     assert sources[2].startswith("**Solution:** not in this learner copy")
     assert "https://example.org/course/chapters/09_toy.html#ch9-ex-a" in sources[2]
-    assert sources[3] == "**Exercise 2**\n\nSecond."
+    assert sources[3] == ("**Exercise 2**\n\nSecond, see equation (ch9-eq-a), Jacobians, he2016 and "
+                          "(a2001, b2002).")
     assert sources[5] == "## Summary\n\nText after the block."          # kept, untagged
     assert [c["id"] for c in out["cells"]][:2] == ["ex-a", "st-a"]      # ids kept
     assert len({c["id"] for c in out["cells"]}) == len(out["cells"])
