@@ -87,7 +87,7 @@ def test_chapter_runs_without_its_solutions(path):
     if not ln.solution_cells(nb):
         pytest.skip("no solution cells: identical to the notebook nbval already runs")
     import nbformat
-    learner = nbformat.from_dict(ln.learner_notebook(nb, path.stem))
+    learner = nbformat.reads(json.dumps(ln.learner_notebook(nb, path.stem)), as_version=4)
     seconds, _ = run_notebook(learner)                  # raises CellExecutionError naming the cell
     print(f"{path.name} without solutions: {seconds:.1f} s")
 
