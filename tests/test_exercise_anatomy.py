@@ -185,3 +185,29 @@ def test_the_anatomy_checker_itself():
     v = _good()
     v[1]["source"] = "answer = ...\nv = lessonlib.exercises.check_number(answer, 2)"
     assert exercise_problems(v)[0] == []
+
+
+GUIDE = ROOT / "chapters" / "appendix_instructor_guide.md"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_exercise_is_in_the_answer_key(path):
+    """The instructor guide's answer key for chapter N has an entry ({ref}`label`) for
+    each of the chapter's exercises."""
+    n = int(path.name[:2])
+    sections = re.split(r"^## Chapter (\d+):", GUIDE.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    chapter = dict(zip(map(int, sections[1::2]), sections[2::2])).get(n)
+    assert chapter is not None, f"the instructor guide has no '## Chapter {n}:' section"
+    key = chapter.split("### Answer key", 1)
+    assert len(key) == 2, f"chapter {n} of the instructor guide has no '### Answer key'"
+    listed = set(re.findall(r"\{ref\}`([^`<>]+)`", key[1]))
+    labels = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for m in _EXERCISE.finditer(_source(cell)):
+                label = _LABEL.search(m.group(2))
+                if label:
+                    labels.append(label.group(1))
+    missing = [lab for lab in labels if lab not in listed]
+    assert not missing, (f"chapter {n}: exercises without an entry in the instructor guide's answer key: "
+                         f"{missing}")
