@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
-PAGES = sorted(SITE.glob("chapters/[0-9][0-9]_*.html")) if SITE.is_dir() else []
+PAGES = sorted(p for p in SITE.glob("chapters/[0-9][0-9]_*.html")
+               if (ROOT / "chapters" / f"{p.stem}.ipynb").is_file()) if SITE.is_dir() else []
 LAUNCH = re.compile(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"')
 
 
