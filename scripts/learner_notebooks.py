@@ -15,8 +15,9 @@ What each environment honours, and what this script does for it:
   every Jupyter front end shows a ``{solution-start}`` directive as raw MyST once the
   cell is unfolded. So ``--write`` also generates a **learner copy** of each chapter,
   ``learner/<stem>.ipynb``: the same notebook with every solution cell removed, each
-  ``{exercise}`` directive turned into plain Markdown (and the MyST roles ``{term}``,
-  ``{eq}``, ``{cite}``, ``{ref}`` into plain text), and one short note where each
+  ``{exercise}`` and admonition directive turned into plain Markdown (and the MyST
+  roles ``{term}``, ``{eq}``, ``{cite}``, ``{ref}`` and equation labels into plain
+  text), and one short note where each
   solution was, pointing to the folded solution on the website and in the full
   notebook. The Binder and Colab launch buttons open the learner copy
   (``_ext/learner_links.py``).
@@ -98,6 +99,20 @@ def hide_solutions(nb) -> int:
     return changed
 
 
+# Admonitions (learning objectives, myths) become a bold title and their body.
+_ADMONITION = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{(?P<kind>admonition|note|tip|hint|important|warning|caution|attention|seealso)\}"
+    r"[ \t]*(?P<title>[^\n]*)\n(?P<options>(?:[ \t]*:[\w-]+:[^\n]*\n)*)(?P<body>.*?)^(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL)
+# A labelled display equation, $$ ... $$ (label): the label stays readable under it.
+_EQ_LABEL = re.compile(r"^\$\$[ \t]*\(([\w-]+)\)[ \t]*$", re.MULTILINE)
+
+
+def _plain_admonition(m) -> str:
+    title = m.group("title").strip() or m.group("kind").capitalize()
+    return f"**{title}**\n\n" + m.group("body").strip("\n")
+
+
 # MyST roles that Jupyter shows raw, and what the learner copy shows instead.
 _ROLE = re.compile(r"\{(term|eq|cite(?::[pt])?|ref|numref|doc)\}`([^`]*)`")
 
@@ -160,7 +175,10 @@ def learner_notebook(nb, stem: str, site: str | None = None):
             cell["metadata"]["tags"] = [t for t in _tags(cell) if t != "solution"]
         if cell["cell_type"] == "markdown":
             text = _source(cell)
-            new = _ROLE.sub(_plain_role, _EXERCISE.sub(lambda m: _plain_exercise(m, counter), text))
+            new = _EXERCISE.sub(lambda m: _plain_exercise(m, counter), text)
+            new = _ADMONITION.sub(_plain_admonition, new)
+            new = _EQ_LABEL.sub(lambda m: f"$$\n\n*(equation {m.group(1)})*", new)
+            new = _ROLE.sub(_plain_role, new)
             if new != text:
                 cell["source"] = new
         cells.append(cell)

@@ -43,6 +43,8 @@ def _toy():
         _md("```{solution-start} ch9-ex-b\n:class: dropdown\n```\nUntagged block.", cid="u1"),
         _code("print('untagged solution code')", cid="u2"),
         _md("```{solution-end}\n```\n\n## Summary\n\nText after the block.", cid="u3"),
+        _md("```{admonition} Myth vs measurement\n:class: warning\n\n**Myth 1.** Wrong.\n```\n\n"
+            "$$\nx = 1\n$$ (ch9-eq-a)", cid="adm"),
     ]}
 
 
@@ -73,9 +75,11 @@ def test_learner_copy_has_no_solution_and_no_raw_exercise_myst():
     assert sources[3] == ("**Exercise 2**\n\nSecond, see equation (ch9-eq-a), Jacobians, he2016 and "
                           "(a2001, b2002).")
     assert sources[5] == "## Summary\n\nText after the block."          # kept, untagged
+    assert sources[6] == ("**Myth vs measurement**\n\n**Myth 1.** Wrong.\n\n"
+                          "$$\nx = 1\n$$\n\n*(equation ch9-eq-a)*")
     assert [c["id"] for c in out["cells"]][:2] == ["ex-a", "st-a"]      # ids kept
     assert len({c["id"] for c in out["cells"]}) == len(out["cells"])
-    assert len(nb["cells"]) == 9                                        # the chapter is unchanged
+    assert len(nb["cells"]) == 10                                       # the chapter is unchanged
 
 
 CHAPTERS = ln.chapter_notebooks()
