@@ -215,3 +215,16 @@ def test_check_vjp_unattempted():
 def test_check_number_names_only_telling_factors(answer, expected, expected_text):
     v = check_number(answer, expected, show=False)
     assert v.ok is False and expected_text in v.message, v.message
+
+
+# --- check_choice ------------------------------------------------------------------
+
+def test_check_choice():
+    from lessonlib.exercises import check_choice
+    fb = {"variance": "the formula gives the variance; the code takes a standard deviation"}
+    assert check_choice(" Standard deviation", "standard deviation", feedback=fb, show=False).ok
+    v = check_choice("variance", "standard deviation", feedback=fb, show=False)
+    assert v.ok is False and "the code takes a standard deviation" in v.message
+    v = check_choice(3, 1, feedback={20: "that layer gets the largest gradient"}, show=False)
+    assert v.ok is False and v.message == "3 is not right"
+    assert check_choice(..., 1, show=False).ok is None

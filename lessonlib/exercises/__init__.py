@@ -34,7 +34,7 @@ from ..autodiff import Tensor
 from ..gradcheck import numerical_grad
 
 __all__ = ["Verdict", "NOT_ATTEMPTED", "unattempted", "verdict", "diagnose_numbers",
-           "check_number", "check_array", "check_function", "check_vjp"]
+           "check_number", "check_array", "check_function", "check_vjp", "check_choice"]
 
 NOT_ATTEMPTED = "not attempted yet"
 
@@ -286,3 +286,24 @@ def check_vjp(f, *inputs, name=None, reference=None, rtol=1e-5, seed=0, show=Tru
                        name, show=show)
     return verdict(True, f"correct (autodiff matches central differences on {len(tensors)} input(s))",
                    name, show=show)
+
+
+def check_choice(answer, correct, *, feedback=None, name="answer", show=True) -> Verdict:
+    """Grade a choice (a string, a number, a tuple) against ``correct``.
+
+    ``feedback`` maps the typical wrong choices to what is wrong with them; a string is
+    compared without case or surrounding blanks. Example: ``check_choice(layer, 1,
+    feedback={20: "that layer gets the largest gradient, not the smallest"})``.
+    """
+    if unattempted(answer):
+        return verdict(None, NOT_ATTEMPTED, name, show=show)
+
+    def norm(x):
+        return x.strip().lower() if isinstance(x, str) else x
+
+    if norm(answer) == norm(correct):
+        return verdict(True, f"correct ({answer!r})", name, show=show)
+    for wrong, why in (feedback or {}).items():
+        if norm(answer) == norm(wrong):
+            return verdict(False, f"{answer!r} is not right: {why}", name, show=show)
+    return verdict(False, f"{answer!r} is not right", name, show=show)
