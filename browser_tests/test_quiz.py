@@ -18,7 +18,21 @@ import re
 
 import pytest
 
-from test_site import BUILD, SITE, base_url, browser, open_page, wait_for_mathjax  # noqa: F401 (fixtures)
+import test_site
+from test_site import BUILD, CHROMIUM_ARGS, SITE, open_page, wait_for_mathjax
+
+
+# Module-scoped copies of test_site's fixtures: closed before test_site.py opens its own
+# session-wide browser (two sync playwright instances cannot be alive in one thread;
+# pytest runs the files of this folder in alphabetical order).
+@pytest.fixture(scope="module")
+def base_url():
+    yield from getattr(test_site.base_url, "__wrapped__", test_site.base_url)()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from getattr(test_site.browser, "__wrapped__", test_site.browser)()
 
 QUIZ_CELL = re.compile(r'b64decode\(\\?"([A-Za-z0-9+/=]+)\\?"\)')
 
@@ -63,7 +77,7 @@ def _feedback(q):
 
 
 @pytest.mark.parametrize("page_path, questions", QUIZ_PAGES, ids=[p for p, _ in QUIZ_PAGES])
-def test_quiz_answers_offline(browser, base_url, page_path, questions):  # noqa: F811
+def test_quiz_answers_offline(browser, base_url, page_path, questions):
     page, context, log = open_page(browser, base_url + page_path)
     try:
         wait_for_mathjax(page)
