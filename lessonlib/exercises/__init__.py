@@ -18,7 +18,7 @@ Every checker prints a one-line verdict and returns a :class:`Verdict`:
 
 A VJP the learner registers with ``defvjp`` is graded by :func:`check_vjp`, which
 compares ``backward()`` with central differences and names the input, the slip (sign,
-factor, transpose, zero) and the worst entry.
+factor, all zeros, a wrong shape) and the worst entry.
 
 The generic checkers live here; a chapter's own checkers (``lessonlib.exercises.<topic>``)
 build on them: call them with ``show=False``, turn their message into the chapter's
