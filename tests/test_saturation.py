@@ -1,4 +1,4 @@
-"""Chapter 2's library code: lessonlib.experiments.saturation, its plots, and its widget."""
+"""Chapter 2's library code: the closed forms of lessonlib.experiments.saturation, its plots, and its widget."""
 import warnings
 
 import matplotlib
@@ -10,11 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lessonlib import Tensor, nn, ops  # noqa: E402
-from lessonlib.experiments.profiles import ProfileConfig, run_profile  # noqa: E402
 from lessonlib.experiments.saturation import (  # noqa: E402
-    SLOPE_MAX, BoundConfig, GainSweepConfig, SigmoidTrainConfig, SlopeConfig, UnderflowConfig,
-    center_biases, large_gain_factor, run_bound, run_gain_sweep, run_sigmoid_training, run_slopes,
-    run_underflow, slope_threshold)
+    SLOPE_MAX, SLOPES, center_biases, large_gain_factor, slope_threshold)
 from lessonlib.plotting.saturation import (  # noqa: E402
     plot_bound, plot_gain_sweep, plot_lr_sweep, plot_saturation_sweep, plot_slopes, plot_underflow)
 from lessonlib.widgets.profiles import profile_widget  # noqa: E402
@@ -52,13 +49,15 @@ def test_slope_threshold_relations_and_edges():
         slope_threshold("relu", 0.01)
 
 
-def test_run_slopes_takes_slopes_from_backward():
-    res = run_slopes(SlopeConfig(x_max=8.0, n=401, level=0.02))
-    np.testing.assert_allclose(res.slopes["sigmoid"], ops.sigmoid_slope(res.x), rtol=1e-12)
-    np.testing.assert_allclose(res.slopes["tanh"], ops.tanh_slope(res.x), rtol=1e-12)
-    np.testing.assert_allclose(res.values["tanh"], np.tanh(res.x), rtol=1e-15)
-    assert res.thresholds["sigmoid"] == slope_threshold("sigmoid", 0.02)
-    ax = plot_slopes(res)
+def test_slopes_match_backward_and_plot():
+    x = np.linspace(-8.0, 8.0, 401)
+    for name, phi in (("sigmoid", ops.sigmoid), ("tanh", ops.tanh)):
+        t = Tensor(x, requires_grad=True)
+        phi(t).sum().backward()
+        np.testing.assert_allclose(t.grad, SLOPES[name](x), rtol=1e-12)
+        assert SLOPES[name](np.zeros(1))[0] == SLOPE_MAX[name]
+    thresholds = {name: slope_threshold(name, 0.02) for name in SLOPES}
+    ax = plot_slopes(x, {name: SLOPES[name](x) for name in SLOPES}, thresholds, 0.02)
     assert ax.get_yscale() == "log" and ax.get_xlabel() and ax.get_ylabel()
     plt.close("all")
 
@@ -91,108 +90,54 @@ def test_center_biases_makes_a_tanh_network():
     np.testing.assert_allclose(s_net(Tensor(x)).data, t_net(Tensor(x)).data, rtol=0, atol=1e-12)
 
 
-# --- the bound ------------------------------------------------------------------------------
-def test_run_bound_agrees_with_run_profile_and_the_bound_holds():
-    cfg = BoundConfig(activation="sigmoid", depth=6, width=16, batch=8, seed=3)
-    res = run_bound(cfg)
-    prof = run_profile(ProfileConfig(activation="sigmoid", depth=6, width=16, batch=8, seed=3))
-    np.testing.assert_array_equal(res.grad_norm, prof["grad_h_norm"][:7])   # the same network
-    assert np.all(res.grad_norm <= res.bound) and res.message == ""
-    # the bound is built one layer at a time: bound[l-1] = bound[l] * (1/4) ||W_l||_2
-    np.testing.assert_allclose(res.bound[:-1], res.bound[1:] * 0.25 * res.spectral, rtol=1e-12)
-    assert res.bound[-1] == res.grad_norm[-1] == res.typical[-1]
-    assert np.all(res.max_slope <= 0.25) and np.all(res.rms_slope <= res.max_slope)
-    assert res.rate("bound") == pytest.approx(np.exp(np.mean(np.log(0.25 * res.spectral))), rel=1e-12)
-    np.testing.assert_array_equal(res.layers, np.arange(7))
-
-
-def test_run_bound_with_orthogonal_weights_has_exact_norms():
-    # every singular value of an orthogonal matrix times g is g: ||W||_2 = ||W||_F / sqrt(n) = g
-    res = run_bound(BoundConfig(activation="tanh", init="orthogonal", gain=0.7, depth=5, width=12, batch=4))
-    np.testing.assert_allclose(res.spectral, 0.7, rtol=1e-12)
-    np.testing.assert_allclose(res.frobenius / np.sqrt(12), 0.7, rtol=1e-12)
-    np.testing.assert_allclose(res.bound, res.grad_norm[-1] * 0.7 ** np.arange(5, -1, -1), rtol=1e-12)
-    assert np.all(res.grad_norm <= res.bound * (1 + 1e-12))
-
-
-def test_run_bound_centred_and_bad_settings():
-    plain = run_bound(BoundConfig(depth=8, gain=4.0, batch=16))
-    centred = run_bound(BoundConfig(depth=8, gain=4.0, batch=16, center=True))
-    assert centred.rate() > plain.rate()               # centring puts units back near slope 1/4
-    with pytest.raises(ValueError, match="center=True"):
-        run_bound(BoundConfig(activation="tanh", center=True))
-    with pytest.raises(ValueError, match="activation must be one of"):
-        run_bound(BoundConfig(activation="relu"))
-
-
-def test_plot_bound_labels_and_message():
-    res = run_bound(BoundConfig(depth=4, width=8, batch=4))
-    ax = plot_bound(res, color="tab:blue")
+# --- the plots, fed plain arrays -------------------------------------------------------------
+def test_plot_bound_labels_shapes_and_overflow_message():
+    measured = 0.25 ** np.arange(5, -1, -1)
+    ax = plot_bound(measured, 2 * measured, measured, color="tab:blue")
     assert ax.get_yscale() == "log" and "layer" in ax.get_xlabel() and ax.get_ylabel()
     assert len(ax.get_lines()) == 3
+    with pytest.raises(ValueError, match="one shape"):
+        plot_bound(measured, measured[:-1], measured)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        huge = run_bound(BoundConfig(activation="tanh", init="normal", gain=1e150, depth=4, width=8, batch=4))
-        assert "overflow" in huge.message
-        ax = plot_bound(huge)
+        ax = plot_bound(np.array([np.inf, 1.0]), np.array([np.inf, 1.0]), np.array([1.0, 1.0]))
     assert any("overflow" in t.get_text() for t in ax.texts)
     plt.close("all")
 
 
-# --- the gain sweep -----------------------------------------------------------------------
-def test_gain_sweep_small_gain_limit_and_shapes():
-    cfg = GainSweepConfig(gains=(0.1, 1.0, 8.0), depth=6, width=16, batch=8, seeds=(0, 1))
-    res = run_gain_sweep(cfg)
-    assert res.factor.shape == res.saturated.shape == (2, 3, 2) and res.message == ""
-    for name in ("sigmoid", "tanh"):
-        factor, saturated = res[name]
-        np.testing.assert_allclose(factor[0], 0.1 * SLOPE_MAX[name], rtol=0.1)    # g phi'(0), width 16
-        assert np.all(saturated[0] == 0)
-    with pytest.raises(ValueError):
-        res["relu"]
+def test_plot_gain_sweep_and_saturation_sweep():
+    gains = np.array([0.1, 1.0, 8.0])
+    factors = {"sigmoid": np.outer(gains / 4, [1.0, 1.01]), "tanh": np.outer(gains, [1.0, 0.99])}
     theory = {"sigmoid": [("g/4", lambda g: g / 4, "--")]}
-    ax = plot_gain_sweep(res, theory=theory)
+    ax = plot_gain_sweep(gains, factors, theory=theory)
     assert ax.get_xscale() == ax.get_yscale() == "log" and ax.get_ylabel()
-    ax = plot_saturation_sweep(res)
+    assert len(ax.get_lines()) == 2 * 2 + 1 + 1          # one marker line per seed, theory, the line at 1
+    ax = plot_saturation_sweep(gains, {"sigmoid": np.zeros((3, 2)), "tanh": np.ones((3, 2))})
     assert ax.get_ylabel() == "fraction of saturated units"
     plt.close("all")
 
 
-# --- underflow -------------------------------------------------------------------------------
-def test_underflow_depth_matches_the_geometric_prediction():
-    # tanh with a tiny gain: factor ~ g per layer, so float64 runs out after ~ 1074 ln2 / ln(1/g) layers
-    cfg = UnderflowConfig(activation="tanh", gain=1e-3, depth=140, width=8, batch=4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        res = run_underflow(cfg)
-    k = res.first_zero()
-    rate = (res.max_abs[-21] / res.max_abs[-1]) ** (1 / 20)
-    predicted = (np.log(res.max_abs[-1]) + 1074 * np.log(2)) / np.log(1 / rate)
-    assert k is not None and abs(k - predicted) <= 2
-    below = res.layers_below_top >= k
-    assert np.all(res.zero_fraction[below] == 1) and np.all(res.max_abs[~below] > 0)
-    assert res.first_zero("norm") < k                    # the norm's squares underflow first
-    ax = plot_underflow(res, rate=rate)
-    assert "log_2" in ax.get_ylabel() and len(ax.texts) == 2       # both zero onsets marked
+def test_plot_underflow_marks_both_zero_onsets():
+    k = np.arange(200, -1, -1)                            # layers below the top, for l = 0..200
+    with np.errstate(under="ignore"):
+        max_abs = 2.0 ** (-6.0 * k)                       # reaches 0 below 2**-1075, at k = 180
+        norm = np.where(max_abs < 2.0 ** -537, 0.0, max_abs)
+    assert max_abs[0] == 0.0 and norm[100] == 0.0
+    ax = plot_underflow(max_abs, norm, rate=2.0 ** -6)
+    assert "log_2" in ax.get_ylabel() and len(ax.texts) == 2
     plt.close("all")
-    none = run_underflow(UnderflowConfig(depth=5, width=4, batch=2))
-    assert none.first_zero() is None
 
 
-# --- training ----------------------------------------------------------------------------------
-def test_sigmoid_training_is_deterministic_and_checks_gain():
-    cfg = SigmoidTrainConfig(depth=3, width=8, gain=4.0, center=True, lr=0.05, steps=30, n=16)
-    a, b = run_sigmoid_training(cfg), run_sigmoid_training(cfg)
-    np.testing.assert_array_equal(a.losses, b.losses)
-    assert a.config is cfg and a.message == "" and a.final_loss < a.losses[0]
-    with pytest.raises(ValueError, match="gain must be"):
-        run_sigmoid_training(SigmoidTrainConfig(gain=0.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        bad = run_sigmoid_training(SigmoidTrainConfig(depth=3, width=8, lr=1e6, steps=80, n=16))
-    assert bad.message.startswith("diverged")
-    ax = plot_lr_sweep([a, bad], label="test")
-    assert ax.get_xscale() == "log" and len(ax.get_lines()) == 2   # the finite point and the cross
+def test_plot_lr_sweep_medians_and_divergence():
+    lrs = (0.01, 0.1, 1.0)
+    finals = np.array([[0.5, 0.6, 0.7], [0.2, 0.3, 0.25], [np.nan, 2.0, np.inf]])
+    ax = plot_lr_sweep(lrs, finals, label="test")
+    assert ax.get_xscale() == "log"
+    median_line = ax.get_lines()[0]
+    np.testing.assert_allclose(median_line.get_ydata(), [0.6, 0.25, 2.0])
+    assert any(line.get_marker() == "x" for line in ax.get_lines())
+    ax = plot_lr_sweep(lrs, [1.0, 0.5, 0.25])               # one seed: a plain line
+    assert len(ax.get_lines()) == 1
     plt.close("all")
 
 

@@ -52,7 +52,7 @@ def plot_losses(result, ax=None, label=None, logy=True, **style):
     ax.plot(np.arange(len(losses)), losses, label=label, **style)
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("step of full-batch gradient descent")
     ax.set_ylabel("training loss")
     if result.message:
         show_message(ax, result.message)
