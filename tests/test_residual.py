@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 from lessonlib import Tensor, check_grad, cross_entropy  # noqa: E402
 from lessonlib.diagnostics import layer_profile  # noqa: E402
 from lessonlib.experiments.residual import (  # noqa: E402
-    ARCHS, StreamConfig, branch_scale_for, residual_net, run_stream, theory_growth)
+    ARCHS, BNResidualBlock, BNResidualMLP, StreamConfig, branch_scale_for, residual_net, run_stream,
+    theory_growth)
 from lessonlib.plotting.residual import (  # noqa: E402
     plot_depth_sweep, plot_stream, plot_training_runs)
 from lessonlib.residual import ResidualBlock, ResidualMLP  # noqa: E402
@@ -214,6 +215,28 @@ def test_depth_sweep_plot_and_training_plot():
         ax = plot_training_runs({"ok": [np.linspace(1, 0.1, 5)], "bad": [np.array([1.0, 5.0, np.nan, np.nan])]})
         ax.figure.canvas.draw()
     assert any("diverged" in t.get_text() for t in ax.texts) and ax.get_ylabel()
+
+
+def test_bn_residual_block_gradients_and_projection():
+    rng = np.random.default_rng(3)
+    block = BNResidualBlock(4, rng=rng)
+    assert block.P is None and len(block.parameters()) == 6      # two Linear (no bias), two BatchNorm
+    x = Tensor(rng.standard_normal((6, 4)), requires_grad=True)
+    G = rng.standard_normal((6, 4))
+    assert check_grad(lambda t: (block(t) * G).sum(), x) < 1e-6
+    wide = BNResidualBlock(4, 8, rng=rng)
+    assert wide.P.W.shape == (4, 8) and wide(Tensor(x.data)).shape == (6, 8)
+    np.testing.assert_allclose(wide.P.W.data @ wide.P.W.data.T, np.eye(4), atol=1e-12)   # orthogonal rows
+
+
+def test_bn_residual_stream_grows_linearly():
+    rng = np.random.default_rng(0)
+    net = BNResidualMLP(32, 32, 16, 32, rng=rng)
+    seen = []
+    net(Tensor(rng.standard_normal((64, 32))), hook=lambda b, h: seen.append(np.mean(h.data ** 2)))
+    assert len(seen) == 17
+    slope = np.polyfit(np.arange(17), seen, 1)[0]
+    assert 0.7 < slope < 1.3
 
 
 # --- widget -------------------------------------------------------------------------------

@@ -23,11 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..diagnostics import layer_profile
+from .. import nn
+from ..module import Module
+from ..normalization import BatchNorm
 from ..residual import ResidualMLP
 from .profiles import deep_mlp
 
 __all__ = ["ARCHS", "branch_scale_for", "residual_net", "theory_growth",
-           "StreamConfig", "StreamResult", "run_stream"]
+           "StreamConfig", "StreamResult", "run_stream", "BNResidualBlock", "BNResidualMLP"]
 
 ARCHS = ("plain", "residual", "scaled", "zero_last")
 
@@ -160,3 +163,52 @@ def run_stream(config: StreamConfig) -> StreamResult:
         f"with {B} blocks")
     return StreamResult(config=config, layers=layers, h_ms=h_ms, grad_ms=grad_ms,
                         theory_h=theory_h, theory_grad=theory_grad, message=message)
+
+
+class BNResidualBlock(Module):
+    r"""$h \mapsto h P + F(h)$, with batch normalization inside the branch (chapter 6).
+
+    The branch is the "pre-activation" block of He et al.'s identity-mapping paper,
+    $F(h) = \mathrm{ReLU}(\mathrm{BN}_2(\mathrm{ReLU}(\mathrm{BN}_1(h))\, W_1))\, W_2$,
+    with He-initialized $W_1$ ($n \times m$) and $W_2$ ($m \times m$). The shortcut is the
+    identity when ``width_in == width_out`` (``P`` is None); otherwise a linear
+    projection $P$ of shape (``width_in``, ``width_out``) drawn by ``shortcut_init``
+    (He et al.'s "option B" shortcut). Belongs with :mod:`lessonlib.residual` once a
+    block there can hold a BatchNorm.
+    """
+
+    def __init__(self, width_in, width_out=None, *, rng, shortcut_init="orthogonal"):
+        width_out = width_in if width_out is None else width_out
+        self.norm1, self.norm2 = BatchNorm(width_in), BatchNorm(width_out)
+        self.branch = [nn.Linear(width_in, width_out, init="he_normal", rng=rng, bias=False),
+                       nn.Linear(width_out, width_out, init="he_normal", rng=rng, bias=False)]
+        self.P = None if width_in == width_out else nn.Linear(width_in, width_out, init=shortcut_init,
+                                                              rng=rng, bias=False)
+
+    def __call__(self, h):
+        f = self.branch[0](nn.ACTIVATIONS["relu"](self.norm1(h)))
+        f = self.branch[1](nn.ACTIVATIONS["relu"](self.norm2(f)))
+        return (h if self.P is None else self.P(h)) + f
+
+
+class BNResidualMLP(Module):
+    """Input projection, ``n_blocks`` :class:`BNResidualBlock` of ``width`` units, output projection.
+
+    ``hook(b, h)`` (if given) sees the stream after the input projection (``b = 0``)
+    and after every block ``b = 1 .. n_blocks``.
+    """
+
+    def __init__(self, n_in, width, n_blocks, n_out, *, rng):
+        self.inp = nn.Linear(n_in, width, init="lecun_normal", rng=rng)
+        self.blocks = [BNResidualBlock(width, rng=rng) for _ in range(n_blocks)]
+        self.out = nn.Linear(width, n_out, init="lecun_normal", rng=rng)
+
+    def __call__(self, x, hook=None):
+        h = self.inp(x)
+        if hook is not None:
+            hook(0, h)
+        for b, block in enumerate(self.blocks, start=1):
+            h = block(h)
+            if hook is not None:
+                hook(b, h)
+        return self.out(h)
