@@ -154,6 +154,14 @@ class BNProfileConfig:
 
 @dataclass(frozen=True)
 class BNProfileResult:
+    """What :func:`run_bn_profile` measured.
+
+    Fields: ``config``; ``profile`` (a :class:`~lessonlib.diagnostics.Profile`, one entry
+    per layer ``l = 0 .. depth + 1``, indexable as ``result["grad_h_rms"]``); ``growth``
+    (the fitted per-layer growth factor of the gradient RMS towards the input, a float);
+    ``message`` (empty, or why a value is missing).
+    """
+
     config: BNProfileConfig
     profile: Profile
     growth: float              # per-layer growth of the gradient RMS towards the input (nan if unknown)
