@@ -1,33 +1,32 @@
 r"""Experiments on batch-normalized MLPs (chapter 5).
 
-* :func:`run_bn_training`: a deep sigmoid MLP on 3-class spirals, with or without
-  batch normalization, trained by full-batch gradient descent;
-* :func:`run_bn_profile`: per-layer gradient statistics of a fresh network at
-  initialization, and the per-layer growth factor of the gradient;
-* :func:`run_growth_sweep`: that growth factor over activations, batch sizes and seeds.
+* :func:`bn_mlp`: a deep MLP with or without batch normalization;
+* :func:`label_entropy`, :func:`predict`, :func:`recompute_statistics`: the small tools
+  the chapter's training and evaluation loops use;
+* :func:`large_batch_growth`: the chapter's estimate of the per-layer gradient growth;
+* :func:`run_bn_profile` (the widget's runner, a pure function of a frozen config):
+  per-layer gradient statistics of a fresh network at initialization, and the
+  per-layer growth factor of the gradient.
 
-Each runner is a pure function of a frozen config (seed included).
+The training runs, the train/eval comparison and the sweep over batch sizes are
+loops written out in the chapter.
 """
 from __future__ import annotations
 
 import contextlib
-import copy
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, losses, nn
+from .. import nn
 from .. import init as initializers
 from ..autodiff import Tensor
 from ..diagnostics import Profile, layer_profile
 from ..normalization import BNMLP
-from .profiles import deep_mlp, train_loop
+from .profiles import deep_mlp
 
 __all__ = ["bn_mlp", "label_entropy", "predict", "recompute_statistics", "RELU_LARGE_BATCH_GROWTH",
-           "large_batch_growth", "BNTrainConfig", "BNTrainResult", "run_bn_training",
-           "run_training_profile", "TaskProfileResult", "ModeConfig", "ModeResult", "run_mode_comparison",
-           "BNProfileConfig", "BNProfileResult", "run_bn_profile", "growth_factor",
-           "GrowthSweepConfig", "GrowthSweepResult", "run_growth_sweep"]
+           "large_batch_growth", "BNProfileConfig", "BNProfileResult", "run_bn_profile", "growth_factor"]
 
 #: Per-layer growth of the gradient norm in a deep ReLU network with batch
 #: normalization, in the limit of a large batch: $\sqrt{\pi/(\pi-1)}$ (chapter 5).
@@ -137,137 +136,6 @@ def large_batch_growth(activation, *, points=48_000, limit=12.0) -> float:
 
 
 @dataclass(frozen=True)
-class BNTrainConfig:
-    """Full-batch gradient descent on 3-class spirals with a deep MLP."""
-
-    bn: bool = True
-    activation: str = "sigmoid"
-    init: str = "xavier_normal"
-    depth: int = 20
-    width: int = 64
-    lr: float = 0.1
-    steps: int = 100
-    n_per_class: int = 30
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class BNTrainResult:
-    config: BNTrainConfig
-    losses: np.ndarray               # training loss before each step (nan after divergence)
-    first_grad_norms: np.ndarray     # ||dL/dW_1|| before each step
-    last_grad_norms: np.ndarray      # ||dL/dW_L|| before each step
-    chance: float                    # label entropy of the training labels (nats)
-    eval_accuracy: float             # training-set accuracy in evaluation mode after training
-    model: object                    # the trained model, left in evaluation mode
-    message: str = ""                # non-empty if training diverged
-
-    @property
-    def final_loss(self) -> float:
-        """Mean loss over the last 10 steps (one spike does not decide the outcome)."""
-        return float(np.mean(self.losses[-10:]))
-
-
-def run_bn_training(config: BNTrainConfig) -> BNTrainResult:
-    """Train one deep MLP (with or without batch normalization) and record its loss."""
-    rng = np.random.default_rng(config.seed)
-    X, y = data.spirals(config.n_per_class, 3, rng=rng)
-    model = bn_mlp(2, config.width, config.depth, 3, activation=config.activation,
-                   init=config.init, rng=rng, bn=config.bn)
-    with _one_blas_thread():
-        run = train_loop(model, X, y, loss_fn=losses.cross_entropy, lr=config.lr, steps=config.steps)
-    model.eval()
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        accuracy = float(np.mean(np.argmax(predict(model, X), axis=1) == y))
-    return BNTrainResult(config=config, losses=run.losses, first_grad_norms=run.first_grad_norms,
-                         last_grad_norms=run.last_grad_norms, chance=label_entropy(y),
-                         eval_accuracy=accuracy, model=model, message=run.message)
-
-
-@dataclass(frozen=True)
-class TaskProfileResult:
-    config: BNTrainConfig
-    profile: Profile
-    spread: np.ndarray     # per layer l = 0..L: mean over units of the std of h_l over the examples
-    message: str = ""
-
-    def __getitem__(self, name):
-        return self.profile[name]
-
-
-def run_training_profile(config: BNTrainConfig) -> TaskProfileResult:
-    """Per-layer statistics, at initialization, of the network that :func:`run_bn_training` trains.
-
-    Same seed, same data, same weights, same cross-entropy loss: the profile of
-    step 0. ``spread`` says how much each layer's output still differs from one
-    example to the next (0 would mean every input gives the same ``h_l``).
-    """
-    rng = np.random.default_rng(config.seed)
-    X, y = data.spirals(config.n_per_class, 3, rng=rng)
-    model = bn_mlp(2, config.width, config.depth, 3, activation=config.activation,
-                   init=config.init, rng=rng, bn=config.bn)
-    with _one_blas_thread():
-        profile = layer_profile(model, X, lambda out: losses.cross_entropy(out, y))
-        spread = [X.std(axis=0).mean()]
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            model(Tensor(X), hook=lambda l, z, h: spread.append(h.data.std(axis=0).mean()))
-    message = "" if profile.finite else "overflow: some activations or gradients are not finite"
-    return TaskProfileResult(config=config, profile=profile, spread=np.array(spread), message=message)
-
-
-@dataclass(frozen=True)
-class ModeConfig:
-    """How a trained BN network classifies a fresh test set in training vs evaluation mode."""
-
-    batch_sizes: tuple = (2, 4, 8, 32, 150)
-    n_per_class: int = 50       # test points per class (3 classes)
-    single: int = 30            # examples also fed one at a time in evaluation mode
-    sorted_batch: int = 10      # batch size of the class-sorted pass that overwrites the statistics
-    seed: int = 100             # seed of the test set and of the shuffle
-
-
-@dataclass(frozen=True)
-class ModeResult:
-    config: ModeConfig
-    eval_accuracy: float             # evaluation mode (any batch size gives the same outputs)
-    train_accuracy: np.ndarray       # training mode, shuffled batches of each size in batch_sizes
-    sorted_accuracy: float           # training mode, one batch per class (the batch is shifted)
-    eval_batch_gap: float            # max |output(batch of 1) - output(whole set)| in evaluation mode,
-                                     # over the first ``single`` shuffled examples
-    eval_after_sorted_pass: float    # evaluation mode again, after a training-mode pass over the
-                                     # class-sorted test set in batches of ``sorted_batch``
-
-
-def run_mode_comparison(model, config: ModeConfig = ModeConfig()) -> ModeResult:
-    """Accuracy of ``model`` on fresh spirals in evaluation mode and in training mode.
-
-    Training-mode passes run on copies of the model, so ``model`` (its running
-    statistics included) is left unchanged, in evaluation mode. The last
-    measurement shows what such a pass does to the running statistics: a copy is
-    run in training mode over the class-sorted test set, then evaluated again in
-    evaluation mode.
-    """
-    rng = np.random.default_rng(config.seed)
-    X, y = data.spirals(config.n_per_class, 3, rng=rng)        # sorted by class
-    order = rng.permutation(len(y))
-    accuracy = lambda out, labels: float(np.mean(np.argmax(out, axis=1) == labels))
-    model.eval()
-    with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        whole = predict(model, X[order])
-        first = order[:config.single]
-        gap = float(np.max(np.abs(predict(model, X[first], batch_size=1) - whole[:config.single])))
-        train = [accuracy(predict(copy.deepcopy(model).train(), X[order], batch_size=b), y[order])
-                 for b in config.batch_sizes]
-        shifted = accuracy(predict(copy.deepcopy(model).train(), X, batch_size=config.n_per_class), y)
-        damaged = copy.deepcopy(model).train()
-        predict(damaged, X, batch_size=config.sorted_batch)      # updates the running statistics
-        after = accuracy(predict(damaged.eval(), X[order]), y[order])
-    return ModeResult(config=config, eval_accuracy=accuracy(whole, y[order]),
-                      train_accuracy=np.array(train), sorted_accuracy=shifted, eval_batch_gap=gap,
-                      eval_after_sorted_pass=after)
-
-
-@dataclass(frozen=True)
 class BNProfileConfig:
     """One forward and backward pass through a fresh square MLP (``width`` in and out).
 
@@ -286,6 +154,14 @@ class BNProfileConfig:
 
 @dataclass(frozen=True)
 class BNProfileResult:
+    """What :func:`run_bn_profile` measured.
+
+    Fields: ``config``; ``profile`` (a :class:`~lessonlib.diagnostics.Profile`, one entry
+    per layer ``l = 0 .. depth + 1``, indexable as ``result["grad_h_rms"]``); ``growth``
+    (the fitted per-layer growth factor of the gradient RMS towards the input, a float);
+    ``message`` (empty, or why a value is missing).
+    """
+
     config: BNProfileConfig
     profile: Profile
     growth: float              # per-layer growth of the gradient RMS towards the input (nan if unknown)
@@ -331,41 +207,3 @@ def run_bn_profile(config: BNProfileConfig) -> BNProfileResult:
         message = (f"the gradient vanished to exactly 0 below some layer (batch {config.batch}, "
                    f"depth {config.depth})")
     return BNProfileResult(config=config, profile=profile, growth=growth, message=message)
-
-
-@dataclass(frozen=True)
-class GrowthSweepConfig:
-    """Gradient growth factors of fresh BN networks over activations, batch sizes and seeds."""
-
-    activations: tuple = ("relu", "tanh", "identity")
-    batches: tuple = (4, 8, 16, 32, 64, 128, 256)
-    seeds: tuple = (0, 1, 2)
-    depth: int = 20
-    width: int = 128
-
-
-@dataclass(frozen=True)
-class GrowthSweepResult:
-    config: GrowthSweepConfig
-    growth: np.ndarray          # shape (activations, batches, seeds)
-
-    def __getitem__(self, activation) -> np.ndarray:
-        """Growth factors of one activation, shape (batches, seeds)."""
-        if activation not in self.config.activations:
-            raise KeyError(f"GrowthSweepResult: no activation {activation!r}; "
-                           f"choose one of {self.config.activations}")
-        return self.growth[self.config.activations.index(activation)]
-
-
-def _init_for(activation):
-    return "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
-
-
-def run_growth_sweep(config: GrowthSweepConfig) -> GrowthSweepResult:
-    """:func:`run_bn_profile` for every activation, batch size and seed (He init for ReLU, else Xavier)."""
-    with _one_blas_thread():
-        growth = np.array([[[run_bn_profile(BNProfileConfig(
-            activation=act, init=_init_for(act), depth=config.depth, width=config.width,
-            batch=batch, bn=True, seed=seed)).growth for seed in config.seeds]
-            for batch in config.batches] for act in config.activations])
-    return GrowthSweepResult(config=config, growth=growth)

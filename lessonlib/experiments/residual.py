@@ -1,5 +1,6 @@
-r"""Experiments on residual networks (chapter 6): signal and gradient along the residual stream,
-their growth with depth, and training plain vs residual networks.
+r"""Residual networks for chapter 6 and its widget: one builder, :func:`residual_net`, and
+the widget's runner :func:`run_stream` (signal and gradient along the residual stream).
+The depth sweep and the training comparisons are loops written out in the chapter.
 
 Architectures are named by ``arch``:
 
@@ -21,17 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, losses
-from ..autodiff import Tensor
 from ..diagnostics import layer_profile
+from .. import nn
+from ..module import Module
+from ..normalization import BatchNorm
 from ..residual import ResidualMLP
-from .profiles import TrainResult, deep_mlp, train_loop
+from .profiles import deep_mlp
 
 __all__ = ["ARCHS", "branch_scale_for", "residual_net", "theory_growth",
-           "StreamConfig", "StreamResult", "run_stream",
-           "DepthSweepConfig", "DepthSweepResult", "run_depth_sweep",
-           "ResidualTrainConfig", "spirals_setup", "run_residual_training",
-           "InitCheck", "run_init_check"]
+           "StreamConfig", "StreamResult", "run_stream", "BNResidualBlock", "BNResidualMLP"]
 
 ARCHS = ("plain", "residual", "scaled", "zero_last")
 
@@ -53,7 +52,11 @@ def residual_net(n_in, width, n_blocks, n_out, *, arch, activation="relu", init=
                  gain=1.0):
     """A network of ``arch`` (see the module docstring) with ``n_blocks`` blocks' worth of layers.
 
-    ``gain`` multiplies the branch scale of the residual archs (it is ignored for ``plain``).
+    ``n_blocks`` always counts blocks: a residual arch has ``2 n_blocks + 2`` weight
+    layers, and ``plain`` the same number without shortcuts (``2 n_blocks + 1`` hidden
+    layers). For a plain network with a given number of hidden layers, use
+    :func:`~lessonlib.experiments.profiles.deep_mlp`. ``gain`` multiplies the branch
+    scale of the residual archs (it is ignored for ``plain``).
     """
     _check_arch(arch)
     if arch == "plain":
@@ -162,136 +165,50 @@ def run_stream(config: StreamConfig) -> StreamResult:
                         theory_h=theory_h, theory_grad=theory_grad, message=message)
 
 
-@dataclass(frozen=True)
-class DepthSweepConfig:
-    """:func:`run_stream` for every architecture, number of blocks and seed."""
+class BNResidualBlock(Module):
+    r"""$h \mapsto h P + F(h)$, with batch normalization inside the branch (chapter 6).
 
-    activation: str = "relu"
-    init: str = "he_normal"
-    blocks: tuple = (2, 4, 8, 16, 32, 64)
-    archs: tuple = ARCHS
-    width: int = 64
-    batch: int = 64
-    seeds: tuple = (0, 1, 2)
-
-
-@dataclass(frozen=True)
-class DepthSweepResult:
-    """``grad_growth[arch]`` and ``h_growth[arch]``: arrays of shape (len(blocks), len(seeds))."""
-
-    config: DepthSweepConfig
-    grad_growth: dict
-    h_growth: dict
-
-    @property
-    def layers(self) -> np.ndarray:
-        """Weight layers between the two measured points: 2 per block."""
-        return 2 * np.asarray(self.config.blocks)
-
-    def geomean(self, arch, which="grad") -> np.ndarray:
-        """Geometric mean over seeds, one value per number of blocks."""
-        table = self.grad_growth if which == "grad" else self.h_growth
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.exp(np.mean(np.log(table[arch]), axis=1))
-
-
-def run_depth_sweep(config: DepthSweepConfig) -> DepthSweepResult:
-    """Gradient-norm and mean-square growth across the blocks, against depth."""
-    grad, h = {}, {}
-    for arch in config.archs:
-        _check_arch(arch)
-        g_tab = np.empty((len(config.blocks), len(config.seeds)))
-        h_tab = np.empty_like(g_tab)
-        for i, B in enumerate(config.blocks):
-            for j, seed in enumerate(config.seeds):
-                r = run_stream(StreamConfig(arch=arch, n_blocks=B, activation=config.activation,
-                                            init=config.init, width=config.width,
-                                            batch=config.batch, seed=seed))
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    g_tab[i, j], h_tab[i, j] = r.grad_growth, r.h_growth
-        grad[arch], h[arch] = g_tab, h_tab
-    return DepthSweepResult(config=config, grad_growth=grad, h_growth=h)
-
-
-@dataclass(frozen=True)
-class ResidualTrainConfig:
-    """Full-batch SGD on 3-class spirals (cross-entropy) with a plain or residual ReLU net.
-
-    ``depth`` counts hidden layers for ``arch="plain"`` (``depth + 1`` weight
-    layers) and blocks for the residual archs (``2 depth + 2`` weight layers).
+    The branch is the "pre-activation" block of He et al.'s identity-mapping paper,
+    $F(h) = \mathrm{ReLU}(\mathrm{BN}_2(\mathrm{ReLU}(\mathrm{BN}_1(h))\, W_1))\, W_2$,
+    with He-initialized $W_1$ ($n \times m$) and $W_2$ ($m \times m$). The shortcut is the
+    identity when ``width_in == width_out`` (``P`` is None); otherwise a linear
+    projection $P$ of shape (``width_in``, ``width_out``) drawn by ``shortcut_init``
+    (He et al.'s "option B" shortcut). Belongs with :mod:`lessonlib.residual` once a
+    block there can hold a BatchNorm.
     """
 
-    arch: str = "scaled"
-    depth: int = 12
-    width: int = 16
-    lr: float = 0.1
-    steps: int = 200
-    n: int = 150
-    activation: str = "relu"
-    init: str = "he_normal"
-    seed: int = 0
+    def __init__(self, width_in, width_out=None, *, rng, shortcut_init="orthogonal"):
+        width_out = width_in if width_out is None else width_out
+        self.norm1, self.norm2 = BatchNorm(width_in), BatchNorm(width_out)
+        self.branch = [nn.Linear(width_in, width_out, init="he_normal", rng=rng, bias=False),
+                       nn.Linear(width_out, width_out, init="he_normal", rng=rng, bias=False)]
+        self.P = None if width_in == width_out else nn.Linear(width_in, width_out, init=shortcut_init,
+                                                              rng=rng, bias=False)
 
-    @property
-    def weight_layers(self) -> int:
-        return self.depth + 1 if self.arch == "plain" else 2 * self.depth + 2
-
-
-def spirals_setup(config: ResidualTrainConfig):
-    """``(model, X, y)``: the spirals data and the fresh network of a training run."""
-    _check_arch(config.arch)
-    rng = np.random.default_rng(config.seed)
-    X, y = data.spirals(config.n // 3, 3, rng=rng)
-    if config.arch == "plain":
-        model = deep_mlp(2, config.width, config.depth, 3, activation=config.activation,
-                         init=config.init, rng=rng)
-    else:
-        model = ResidualMLP(2, config.width, config.depth, 3, activation=config.activation,
-                            init=config.init, rng=rng,
-                            branch_scale=branch_scale_for(config.arch, max(config.depth, 1)),
-                            zero_last=config.arch == "zero_last")
-    return model, X, y
+    def __call__(self, h):
+        f = self.branch[0](nn.ACTIVATIONS["relu"](self.norm1(h)))
+        f = self.branch[1](nn.ACTIVATIONS["relu"](self.norm2(f)))
+        return (h if self.P is None else self.P(h)) + f
 
 
-def run_residual_training(config: ResidualTrainConfig) -> TrainResult:
-    """Train one network with :func:`~lessonlib.experiments.profiles.train_loop`; pure."""
-    model, X, y = spirals_setup(config)
-    return train_loop(model, X, y, loss_fn=losses.cross_entropy, lr=config.lr,
-                      steps=config.steps, config=config)
+class BNResidualMLP(Module):
+    """Input projection, ``n_blocks`` :class:`BNResidualBlock` of ``width`` units, output projection.
 
-
-@dataclass(frozen=True)
-class InitCheck:
-    r"""The network of a training run, before its first step.
-
-    ``grad_first`` and ``grad_last`` are the Frobenius norms of the loss gradient
-    with respect to the first and the last weight matrix. ``top_share`` is the
-    fraction $\sigma_1^2 / \sum_i \sigma_i^2$ of the last hidden representation
-    (a matrix with one row per input) carried by its largest singular value: 1 when
-    every input is mapped onto the same line through the origin.
+    ``hook(b, h)`` (if given) sees the stream after the input projection (``b = 0``)
+    and after every block ``b = 1 .. n_blocks``.
     """
 
-    config: ResidualTrainConfig
-    loss: float
-    grad_first: float
-    grad_last: float
-    top_share: float
+    def __init__(self, n_in, width, n_blocks, n_out, *, rng):
+        self.inp = nn.Linear(n_in, width, init="lecun_normal", rng=rng)
+        self.blocks = [BNResidualBlock(width, rng=rng) for _ in range(n_blocks)]
+        self.out = nn.Linear(width, n_out, init="lecun_normal", rng=rng)
 
-    @property
-    def grad_ratio(self) -> float:
-        """``grad_first / grad_last``."""
-        return self.grad_first / self.grad_last
-
-
-def run_init_check(config: ResidualTrainConfig) -> InitCheck:
-    """Loss, gradient sizes and the spread of the representation at initialization."""
-    model, X, y = spirals_setup(config)
-    seen = []
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = model(Tensor(X), hook=lambda l, z, h: seen.append(h.data))
-        loss = losses.cross_entropy(out, y)
-        loss.backward()
-        first, last = model.layers[0].W.grad, model.layers[-1].W.grad
-        sv = np.linalg.svd(seen[-2], compute_uv=False)      # the last hidden representation
-        top = float(sv[0] ** 2 / np.sum(sv ** 2)) if np.any(sv) else float("nan")
-    return InitCheck(config=config, loss=float(loss.item()), grad_first=float(np.linalg.norm(first)),
-                     grad_last=float(np.linalg.norm(last)), top_share=top)
+    def __call__(self, x, hook=None):
+        h = self.inp(x)
+        if hook is not None:
+            hook(0, h)
+        for b, block in enumerate(self.blocks, start=1):
+            h = block(h)
+            if hook is not None:
+                hook(b, h)
+        return self.out(h)

@@ -20,48 +20,44 @@ def _batch_axis(ax, batches):
     ax.minorticks_off()
 
 
-def plot_bn_losses(results, ax=None):
+def plot_bn_losses(losses: dict, chance: float, ax=None):
     """Training loss against the step for several runs, with and without BN, and the chance level.
 
-    ``results`` are :class:`~lessonlib.experiments.batchnorm.BNTrainResult`; runs with
+    ``losses`` maps ``(bn, lr, seed)`` to the array of losses of one run; runs with
     batch normalization are blue, runs without red, one line style per learning rate.
+    ``chance`` (the label entropy, in nats) is drawn as a dashed line.
     """
     ax = axes_or_new(ax, figsize=(6.5, 4))
     styles = ["-", "--", ":", "-."]
-    lrs = sorted({r.config.lr for r in results})
+    lrs = sorted({lr for _, lr, _ in losses})
     seen = set()
-    for r in results:
-        key = (r.config.bn, r.config.lr)
-        label = None if key in seen else f"{'with' if r.config.bn else 'without'} BN, lr = {r.config.lr:g}"
-        seen.add(key)
-        ax.plot(np.arange(len(r.losses)), positive_or_nan(r.losses), styles[lrs.index(r.config.lr) % 4],
-                color="tab:blue" if r.config.bn else "tab:red", lw=1.2, alpha=0.8, label=label)
-    chances = sorted({round(r.chance, 12) for r in results})
-    for c in chances:
-        ax.axhline(c, color="black", lw=0.8, ls=(0, (4, 4)))
-    if chances:
-        ax.text(0.99, chances[-1], " chance: label entropy", transform=ax.get_yaxis_transform(),
-                ha="right", va="bottom", fontsize=8)
+    for (bn, lr, _), values in losses.items():
+        label = None if (bn, lr) in seen else f"{'with' if bn else 'without'} BN, lr = {lr:g}"
+        seen.add((bn, lr))
+        ax.plot(np.arange(len(values)), positive_or_nan(values), styles[lrs.index(lr) % 4],
+                color="tab:blue" if bn else "tab:red", lw=1.2, alpha=0.8, label=label)
+    ax.axhline(chance, color="black", lw=0.8, ls=(0, (4, 4)))
+    ax.text(0.99, chance, " chance: label entropy", transform=ax.get_yaxis_transform(),
+            ha="right", va="bottom", fontsize=8)
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("training loss (cross-entropy, nats)")
     ax.legend(fontsize=8, loc="lower left")
-    messages = [r.message for r in results if r.message]
-    if messages:
-        show_message(ax, messages[0])
+    if not all(np.all(np.isfinite(v)) for v in losses.values()):
+        show_message(ax, "some runs diverged (non-finite loss)")
     return ax
 
 
-def plot_growth_sweep(result, ax=None, predictions=None):
+def plot_growth_sweep(growth: dict, batches, ax=None, predictions=None):
     """Per-layer gradient growth factor against the batch size, one line per activation.
 
-    Markers are the mean over seeds, bars the range. ``predictions`` maps an
-    activation to its large-batch estimate, drawn as a dashed line in its colour.
+    ``growth`` maps an activation to an array of shape (len(batches), seeds). Markers
+    are the mean over seeds, bars the range. ``predictions`` maps an activation to its
+    large-batch estimate, drawn as a dashed line in its colour.
     """
     ax = axes_or_new(ax, figsize=(6.5, 4))
-    batches = np.asarray(result.config.batches)
-    for act in result.config.activations:
-        g = result[act]
+    batches = np.asarray(batches)
+    for act, g in growth.items():
         color = _COLORS.get(act)
         mean = np.nanmean(g, axis=1)
         ax.errorbar(batches, mean, yerr=[mean - np.nanmin(g, axis=1), np.nanmax(g, axis=1) - mean],
@@ -77,20 +73,21 @@ def plot_growth_sweep(result, ax=None, predictions=None):
     return ax
 
 
-def plot_mode_comparison(result, ax=None):
+def plot_mode_comparison(accuracy: dict, batch_sizes, ax=None):
     """Test accuracy of a trained BN network in training mode against the batch size.
 
-    Evaluation mode (independent of the batch) is a horizontal line, and the
-    accuracy of class-sorted batches in training mode a second one.
+    ``accuracy`` holds one entry per batch size in ``batch_sizes`` (training mode,
+    shuffled batches) and the entries ``"eval"`` (evaluation mode), ``"sorted"``
+    (training mode, one class per batch) and ``"after"`` (evaluation mode after a
+    training-mode pass over sorted batches), each drawn as a horizontal line.
     """
     ax = axes_or_new(ax)
-    batches = np.asarray(result.config.batch_sizes)
-    ax.plot(batches, result.train_accuracy, "o-", color="tab:red",
+    batches = np.asarray(batch_sizes)
+    ax.plot(batches, [accuracy[b] for b in batch_sizes], "o-", color="tab:red",
             label="training mode (batch statistics), shuffled batches")
-    ax.axhline(result.eval_accuracy, color="tab:blue", label="evaluation mode (running statistics)")
-    ax.axhline(result.sorted_accuracy, color="tab:red", ls="--",
-               label="training mode, one class per batch")
-    ax.axhline(result.eval_after_sorted_pass, color="tab:blue", ls="--",
+    ax.axhline(accuracy["eval"], color="tab:blue", label="evaluation mode (running statistics)")
+    ax.axhline(accuracy["sorted"], color="tab:red", ls="--", label="training mode, one class per batch")
+    ax.axhline(accuracy["after"], color="tab:blue", ls="--",
                label="evaluation mode after a training-mode pass")
     ax.axhline(1 / 3, color="gray", lw=0.8, ls=":", label="chance (3 balanced classes)")
     _batch_axis(ax, batches)

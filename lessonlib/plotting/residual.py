@@ -68,24 +68,21 @@ def plot_stream(result, which="grad", ax=None, label=None, color=None):
     return ax
 
 
-def plot_depth_sweep(result, which="grad", ax=None, theory=None, archs=None):
-    """Growth across all blocks against the number of weight layers, one line per architecture.
+def plot_depth_sweep(growth: dict, blocks, ax=None, theory=None):
+    """Gradient-norm ratio across all blocks against the number of weight layers (2 per block).
 
-    The line is the geometric mean over seeds, the band spans the smallest and
-    largest seed. ``which="grad"`` plots the gradient-norm ratio (input side over
-    output side), ``"h"`` the mean-square ratio. ``theory`` maps an architecture
-    to predicted values (dashed).
+    ``growth`` maps an architecture to an array of shape (len(blocks), seeds); the line
+    is the geometric mean over seeds, the band spans the smallest and largest seed.
+    ``theory`` maps an architecture to predicted values (dotted).
     """
     ax = axes_or_new(ax)
-    if which not in ("grad", "h"):
-        raise ValueError(f"plot_depth_sweep: which must be 'grad' or 'h', got {which!r}")
-    table = result.grad_growth if which == "grad" else result.h_growth
-    x = result.layers
-    for arch in archs or result.config.archs:
+    x = 2 * np.asarray(blocks)
+    for arch, table in growth.items():
         color = ARCH_COLORS.get(arch)
-        values = positive_or_nan(table[arch])
-        ax.plot(x, positive_or_nan(result.geomean(arch, which)), marker="o", markersize=4,
-                color=color, label=ARCH_LABELS.get(arch, arch))
+        values = positive_or_nan(table)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            geomean = np.exp(np.nanmean(np.log(values), axis=1))
+        ax.plot(x, geomean, marker="o", markersize=4, color=color, label=ARCH_LABELS.get(arch, arch))
         ax.fill_between(x, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
                         color=color, alpha=0.2, lw=0)
         if theory is not None and arch in theory:
@@ -93,28 +90,28 @@ def plot_depth_sweep(result, which="grad", ax=None, theory=None, archs=None):
     ax.set_yscale("log")
     ax.set_xticks(x[x >= 16] if len(x[x >= 16]) > 1 else x)
     ax.set_xlabel("depth (weight layers between the two measured points)")
-    ax.set_ylabel(r"$\|\partial L/\partial h_{\rm start}\| \,/\, \|\partial L/\partial h_{\rm end}\|$"
-                  if which == "grad" else "mean square of $h$: end / start")
+    ax.set_ylabel(r"$\|\partial L/\partial h_{\rm start}\| \,/\, \|\partial L/\partial h_{\rm end}\|$")
     return ax
 
 
-def plot_training_runs(runs, ax=None, colors=None):
-    """Training loss against the step; ``runs`` maps a label to a list of TrainResults (seeds).
+def plot_training_runs(runs: dict, ax=None, colors=None):
+    """Training loss against the step; ``runs`` maps a label to a list of loss arrays (seeds).
 
-    Each label gets one colour, one thin line per seed; a divergence message is shown.
+    Each label gets one colour, one thin line per seed; a run whose loss stops being
+    finite is reported on the plot.
     """
     ax = axes_or_new(ax)
     palette = ["tab:gray", "tab:orange", "tab:blue", "tab:green", "tab:red", "tab:purple"]
     messages = []
-    for k, (label, results) in enumerate(runs.items()):
+    for k, (label, curves) in enumerate(runs.items()):
         color = (colors or {}).get(label, palette[k % len(palette)])
-        for j, r in enumerate(results):
-            ax.plot(np.arange(len(r.losses)), positive_or_nan(r.losses), color=color, lw=1.2,
+        for j, losses in enumerate(curves):
+            ax.plot(np.arange(len(losses)), positive_or_nan(losses), color=color, lw=1.2,
                     alpha=0.85, label=label if j == 0 else None)
-            if r.message:
-                messages.append(f"{label}: {r.message}")
+            if not np.all(np.isfinite(losses)):
+                messages.append(f"{label}: diverged")
     ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("gradient-descent step (full batch)")
     ax.set_ylabel("training loss (cross-entropy, nats)")
     if messages:
         show_message(ax, "\n".join(messages[:3]))
