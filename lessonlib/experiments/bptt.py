@@ -146,7 +146,9 @@ class LagConfig:
 
     The loss is the mean squared error of a linear readout of $h_T$ against
     random targets; we record $\lVert\partial\mathcal{L}/\partial x_{T-\text{lag}}\rVert$
-    for every lag $0, \dots, T-1$. ``radius`` is the RNN's recurrent radius.
+    for every lag $0, \dots, T-1$. ``radius`` is the RNN's recurrent radius. With
+    ``lstm_h_path=False`` the LSTM's ``W_hh`` is set to 0: its gates then no longer see
+    $h_{t-1}$, and the cell path is the only way back in time.
     """
 
     T: int = 100
@@ -156,6 +158,7 @@ class LagConfig:
     input_scale: float = 1.0
     radius: float = 1.0
     forget_bias: float = 1.0
+    lstm_h_path: bool = True
     seed: int = 0
 
 
@@ -184,6 +187,8 @@ def run_lag_gradients(config: LagConfig) -> LagResult:
                   radius=config.radius)
     lstm = LSTMCell(config.n_in, config.n_hidden, rng=np.random.default_rng(config.seed + 1),
                     forget_bias=config.forget_bias)
+    if not config.lstm_h_path:
+        lstm.W_hh.data[...] = 0.0
     with np.errstate(under="ignore"):
         g_rnn = _input_grads(rnn, xs, readout, target)
         g_lstm = _input_grads(lstm, xs, readout, target)
