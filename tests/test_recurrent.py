@@ -278,6 +278,21 @@ def test_plots_have_labels():
     matplotlib.pyplot.close("all")
 
 
+def test_lstm_diagram_names_every_gate_and_the_cell_path():
+    ax = plots.plot_lstm_cell()
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for part in (r"$f_t = \sigma$", r"$i_t = \sigma$", r"$o_t = \sigma$", r"$\tilde c_t = \tanh$",
+                 r"$c_{t-1}$", r"$c_t$", r"$h_t$", "additive path"):
+        assert part in texts, part
+    matplotlib.pyplot.close("all")
+
+
+def test_adding_truncation_cuts_the_gradient():
+    """With truncate=k the first T-k steps run forward only: training still runs and reports."""
+    r = run_adding(AddingConfig(cell="rnn", T=8, steps=3, n_hidden=3, batch=4, truncate=2))
+    assert r.message == "" and np.all(np.isfinite(r.losses))
+
+
 # --- widget ------------------------------------------------------------------------------
 
 

@@ -393,6 +393,7 @@ class AddingConfig:
     steps: int = 300
     lr: float = 0.02
     max_norm: float = 1.0
+    truncate: int | None = None      # truncated BPTT: the gradient reaches back at most this many steps
     seed: int = 0
 
 
@@ -448,7 +449,12 @@ def run_adding(config: AddingConfig) -> AddingResult:
         for step in range(config.steps):
             xs, y = adding_batch(config.T, config.batch, rng=rng)
             opt.zero_grad()
-            outputs, _ = unroll(cell, list(xs))
+            cut = config.T - (config.truncate or config.T)
+            state = None
+            if cut > 0:              # the first steps run forward only: their state enters as a constant
+                _, state = unroll(cell, list(xs[:cut]))
+                state = tuple(Tensor(s.data) for s in state) if isinstance(state, tuple) else Tensor(state.data)
+            outputs, _ = unroll(cell, list(xs[cut:]), state)
             loss = losses.mse(outputs[-1] @ W_out + b_out, y)
             if not np.isfinite(loss.item()):
                 message = f"diverged: the loss became {loss.item()} at step {step}"
