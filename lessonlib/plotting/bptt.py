@@ -108,24 +108,27 @@ def plot_lag_gradients(curves, ax=None):
     return ax
 
 
-def plot_cliff(result, ax=None, colorbar=True):
-    r"""The loss $(h_T - y)^2$ of the one-unit RNN over $(w, b)$ and the three descent paths."""
+def plot_cliff(landscape, paths, start, *, T, ax=None, colorbar=True):
+    r"""The loss $(h_T - y)^2$ of the one-unit RNN over $(w, b)$ and descent paths from ``start``.
+
+    ``landscape`` is ``(W, B, loss)`` on a mesh; ``paths`` maps a clipping mode
+    ("none", "norm", "value") to an array of shape (steps + 1, 2) of $(w, b)$.
+    """
     ax = axes_or_new(ax, figsize=(7, 4.5))
-    c = result.config
-    W, B, loss = result.landscape
+    W, B, loss = landscape
     mesh = ax.pcolormesh(W, B, loss, cmap="viridis", shading="auto")
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, label=r"loss $(h_T - y)^2$")
     styles = {"none": ("tab:red", "no clipping"), "norm": ("white", "clipped by norm"),
               "value": ("tab:orange", "clipped by value")}
-    for mode, path in result.paths.items():
+    for mode, path in paths.items():
         color, label = styles.get(mode, (None, mode))
         ax.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.5, label=label)
         ax.plot(path[-1, 0], path[-1, 1], "o", color=color, ms=6, mec="k")
-    ax.plot(*c.show, "k*", ms=12, label="start")
+    ax.plot(*start, "k*", ms=12, label="start")
     ax.set_xlabel("recurrent weight $w$")
     ax.set_ylabel("bias $b$")
-    ax.set_title(rf"One-unit RNN, $T = {c.T}$: a cliff in the loss")
+    ax.set_title(rf"One-unit RNN, $T = {T}$: a cliff in the loss")
     ax.legend(fontsize=8, loc="center right")
     return ax
 
@@ -150,41 +153,40 @@ def _smooth(values, window):
     return np.convolve(values, kernel, mode="valid")
 
 
-def plot_adding(results, ax=None, window=10, baseline=1 / 6):
-    """Training loss (moving average over ``window`` steps) of several AddingResults, with the baseline."""
+def _color(label):
+    return "tab:green" if "LSTM" in label else "tab:purple" if "RNN" in label else None
+
+
+def plot_adding(curves, ax=None, window=10, baseline=1 / 6, T=None):
+    """Training losses (moving average over ``window`` steps), one curve per label, with the baseline.
+
+    ``curves`` maps a label such as "LSTM, seed 0" to the loss at each step.
+    """
     ax = axes_or_new(ax)
-    colors = {"lstm": "tab:green", "rnn": "tab:purple"}
-    for r in results:
-        smooth = _smooth(r.losses, window)
+    for i, (label, losses) in enumerate(curves.items()):
+        smooth = _smooth(losses, window)
         ax.plot(np.arange(window - 1, window - 1 + len(smooth)), positive_or_nan(smooth),
-                color=colors.get(r.config.cell, None), ls=_STYLES[r.config.seed % 4], alpha=0.85,
-                label=f"{r.config.cell.upper()}, seed {r.config.seed}")
-        if r.message:
-            show_message(ax, r.message)
+                color=_color(label), ls=_STYLES[i // 2 % 4], alpha=0.85, label=label)
     ax.axhline(baseline, color="k", ls="--", lw=1, label=r"baseline: predict 1 ($1/6$)")
     ax.set_yscale("log")
     ax.set_xlabel("Adam step")
     ax.set_ylabel(f"training loss (MSE, mean of {window} steps)")
-    ax.set_title(f"The adding problem, T = {results[0].config.T}")
+    ax.set_title("The adding problem" + (f", T = {T}" if T else ""))
     ax.legend(fontsize=8, ncol=2)
     return ax
 
 
-def plot_sensitivity(results, ax=None, when="final"):
-    r"""RMS of $\partial\hat y/\partial x_{T-\text{lag}}$ against the lag for AddingResults."""
+def plot_sensitivity(curves, ax=None):
+    r"""RMS of $\partial\hat y/\partial x_{T-\text{lag}}$ against the lag; ``curves`` maps a label to values."""
     ax = axes_or_new(ax)
-    colors = {"lstm": "tab:green", "rnn": "tab:purple"}
-    for r in results:
-        s = r.sensitivity[when]
-        ax.plot(np.arange(len(s)), positive_or_nan(s), color=colors.get(r.config.cell, None),
-                ls=_STYLES[r.config.seed % 4], label=f"{r.config.cell.upper()}, seed {r.config.seed}")
+    for i, (label, s) in enumerate(curves.items()):
+        ax.plot(np.arange(len(s)), positive_or_nan(s), color=_color(label), ls=_STYLES[i // 2 % 4], label=label)
     ax.set_yscale("log")
     ax.set_xlabel("lag (time steps before the last one)")
     ax.set_ylabel(r"RMS of $\partial \hat y/\partial x_{T-\mathrm{lag}}$")
-    ax.set_title("Sensitivity of the prediction " + ("after training" if when == "final" else "at initialization"))
+    ax.set_title("Sensitivity of the prediction after training")
     ax.legend(fontsize=8)
     return ax
-
 
 
 def plot_lstm_cell(ax=None):
