@@ -10,9 +10,8 @@ matplotlib.use("Agg")
 import lessonlib  # noqa: E402
 from lessonlib import Tensor, check_grad  # noqa: E402
 from lessonlib.experiments.bptt import (  # noqa: E402
-    ADDING_BASELINE, CLIP_MODES, AddingConfig, CliffConfig, JacobianConfig, LagConfig,
-    adding_batch, jacobian_norms, per_step_factor, run_adding, run_cliff, run_jacobian,
-    run_lag_gradients, scalar_rnn)
+    ADDING_BASELINE, JacobianConfig, adding_batch, cliff_slice, jacobian_norms, per_step_factor,
+    rnn_gradient, run_jacobian, scalar_rnn)
 from lessonlib.optim import Adam, clip_grad_norm, clip_grad_value, grad_norm  # noqa: E402
 from lessonlib.plotting import bptt as plots  # noqa: E402
 from lessonlib.recurrent import LSTMCell, RNNCell, columns, unroll  # noqa: E402
@@ -215,9 +214,10 @@ def test_run_jacobian_reports_underflow():
     assert r.message.startswith("underflow")
 
 
-def test_lag_gradients_shapes():
-    r = run_lag_gradients(LagConfig(T=12, n_hidden=5, batch=3))
-    assert r.rnn.shape == r.lstm.shape == (12,) and np.all(r.rnn > 0) and np.all(r.lstm > 0)
+def test_rnn_gradient_fills_every_parameter():
+    params = rnn_gradient(1.0, T=6, n_hidden=4, batch=3)
+    assert [p.shape for p in params] == [(2, 4), (4, 4), (4,), (4, 1)]
+    assert all(p.grad is not None and np.all(np.isfinite(p.grad)) and np.any(p.grad) for p in params)
 
 
 def test_scalar_rnn_derivatives_match_backward():
@@ -232,49 +232,49 @@ def test_scalar_rnn_derivatives_match_backward():
     assert dw == pytest.approx(w.grad, rel=1e-10) and db == pytest.approx(b.grad, rel=1e-10)
 
 
-def test_cliff_clipping_matches_the_optim_functions():
-    config = CliffConfig(steps=3, n_w=3, n_b=4, lr=0.1, clip=0.5, show=(2.5, -0.45))
-    result = run_cliff(config)
-    assert set(result.final_loss) == set(CLIP_MODES) and result.starts.shape == (12, 2)
-    # replay the shown start with lessonlib.optim on real parameter tensors
-    for mode, clip in (("norm", clip_grad_norm), ("value", clip_grad_value)):
-        w, b = (Tensor(v, requires_grad=True) for v in config.show)
-        for step in range(config.steps):
-            hT, dw, db = scalar_rnn(w.data, b.data, T=config.T, h0=config.h0)
-            w.grad = np.array(2 * (hT - config.target) * dw)
-            b.grad = np.array(2 * (hT - config.target) * db)
-            clip([w, b], config.clip)
-            w.data -= config.lr * w.grad
-            b.data -= config.lr * b.grad
-            np.testing.assert_allclose(result.paths[mode][step + 1], [w.item(), b.item()], rtol=1e-12)
-    assert np.allclose(result.cosines["norm"], 1.0)
+def test_cliff_slice_finds_the_wall_on_the_line_b_star():
+    wall = cliff_slice(2.0, T=50, h0=0.5)
+    assert wall.b_wall == pytest.approx(np.arctanh(0.5) - 2.0 * 0.5, abs=1e-9)
+    assert wall.distances.shape == (31,) and wall.below.shape == wall.above.shape == (31,)
+    assert max(wall.below[0], wall.above[0]) > 1e8          # steepest right at the wall
+    assert wall.below[-1] < 1e-2 * wall.below[0]
+    with pytest.raises(ValueError, match="brackets the wall"):
+        cliff_slice(2.0, b_range=(0.5, 1.0))
 
 
-def test_adding_batch_and_a_short_training_run():
+def test_adding_batch():
     xs, y = adding_batch(10, 64, rng=np.random.default_rng(6))
     assert xs.shape == (10, 64, 2) and y.shape == (64, 1)
     np.testing.assert_array_equal(xs[:, :, 1].sum(axis=0), 2.0)
     assert np.all(xs[:5, :, 1].sum(axis=0) == 1) and np.all(xs[5:, :, 1].sum(axis=0) == 1)
     np.testing.assert_allclose(y[:, 0], (xs[:, :, 0] * xs[:, :, 1]).sum(axis=0))
     assert ADDING_BASELINE == pytest.approx(2 / 12)
-    for cell in ("rnn", "lstm"):
-        r = run_adding(AddingConfig(cell=cell, T=6, steps=4, n_hidden=4, batch=8))
-        assert r.losses.shape == (4,) and np.all(np.isfinite(r.losses)) and r.message == ""
-        assert r.sensitivity["init"].shape == (6,) and len(r.marked["final"]) == 2
-    with pytest.raises(ValueError, match="cell must be"):
-        run_adding(AddingConfig(cell="gru"))
+    with pytest.raises(ValueError, match="T must be at least 2"):
+        adding_batch(1, 4, rng=np.random.default_rng(0))
 
 
 def test_plots_have_labels():
     jac = run_jacobian(JacobianConfig(radii=(0.5, 1.0, 1.5), T=10, n_hidden=6, n_seq=2))
-    cliff = run_cliff(CliffConfig(steps=2, n_w=2, n_b=2, grid=20))
-    adding = [run_adding(AddingConfig(cell=c, T=5, steps=3, n_hidden=3, batch=4)) for c in ("rnn", "lstm")]
+    W, B = np.meshgrid(np.linspace(1, 3, 5), np.linspace(-1, 1, 5))
+    landscape = (W, B, (scalar_rnn(W, B, T=10, h0=0.5)[0] - 0.5) ** 2)
+    paths = {"none": np.array([[2.0, 0.0], [2.1, 0.1]]), "norm": np.array([[2.0, 0.0], [1.9, -0.1]])}
+    curves = {"LSTM, seed 0": np.linspace(1, 0.1, 30), "RNN, seed 0": np.full(30, 0.2)}
     axes = [plots.plot_jacobian_heatmap(jac), plots.plot_jacobian_norms(jac, index=2),
             plots.plot_slopes(jac), plots.plot_step_factors({1.0: per_step_factor(jac, 0.0)}, jac.radii),
-            plots.plot_lag_gradients({"a": np.array([1.0, 0.1])}), plots.plot_cliff(cliff),
-            plots.plot_adding(adding), plots.plot_sensitivity(adding)]
+            plots.plot_lag_gradients({"a": np.array([1.0, 0.1])}),
+            plots.plot_cliff(landscape, paths, (2.0, 0.0), T=10), plots.plot_cliff_slice(cliff_slice(2.0)),
+            plots.plot_adding(curves, T=30), plots.plot_sensitivity(curves)]
     for ax in axes:
         assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    matplotlib.pyplot.close("all")
+
+
+def test_lstm_diagram_names_every_gate_and_the_cell_path():
+    ax = plots.plot_lstm_cell()
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for part in (r"$f_t = \sigma$", r"$i_t = \sigma$", r"$o_t = \sigma$", r"$\tilde c_t = \tanh$",
+                 r"$c_{t-1}$", r"$c_t$", r"$h_t$", "additive path"):
+        assert part in texts, part
     matplotlib.pyplot.close("all")
 
 

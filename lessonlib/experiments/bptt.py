@@ -1,15 +1,14 @@
-r"""Experiments on recurrent networks through time (chapter 7).
+r"""Recurrent networks through time (chapter 7): what the widget and the chapter's loops need.
 
-* :func:`run_jacobian`: $\lVert \partial h_T/\partial h_k \rVert$ against the lag $T-k$ for
-  vanilla RNNs whose recurrent matrix is ``radius`` times an orthogonal matrix;
-* :func:`run_lag_gradients`: $\lVert \partial\mathcal{L}/\partial x_{T-\text{lag}} \rVert$
-  at initialization, RNN against LSTM;
-* :func:`run_cliff`: gradient descent on a one-unit RNN whose loss has a cliff, with
-  and without gradient clipping;
-* :func:`run_adding`: the adding problem, trained with Adam and norm clipping.
+* :func:`run_jacobian` (the widget's runner): $\lVert \partial h_T/\partial h_k \rVert$ against
+  the lag $T-k$ for tanh RNNs whose recurrent matrix is ``radius`` times an orthogonal
+  matrix, built by :func:`jacobian_norms`; :func:`per_step_factor` fits its rate;
+* :func:`scalar_rnn`: the one-unit RNN of the cliff, with forward-mode derivatives, and
+  :func:`cliff_slice`, the derivative on either side of its wall;
+* :func:`adding_batch`: the adding problem; :func:`rnn_gradient`: a fresh RNN's gradient on it.
 
-Every runner is a pure function of a frozen config (seed included) and returns a
-frozen result with a ``message`` that is non-empty when something overflowed.
+The training loop, the seed loops and the gradient-descent runs on the cliff are written
+out in the chapter itself.
 """
 from __future__ import annotations
 
@@ -20,15 +19,10 @@ import numpy as np
 from .. import losses
 from ..autodiff import Tensor
 from ..ops import tanh_slope
-from ..optim import Adam, clip_grad_norm
-from ..recurrent import LSTMCell, RNNCell, unroll
+from ..recurrent import RNNCell, unroll
 
 __all__ = ["JacobianConfig", "JacobianResult", "run_jacobian", "jacobian_norms", "per_step_factor",
-           "LagConfig", "LagResult", "run_lag_gradients",
-           "CliffConfig", "CliffResult", "run_cliff", "scalar_rnn", "CLIP_MODES",
-           "CliffSlice", "run_cliff_slice",
-           "adding_batch", "AddingConfig", "AddingResult", "run_adding", "ADDING_BASELINE",
-           "rnn_gradient"]
+           "scalar_rnn", "CliffSlice", "cliff_slice", "adding_batch", "ADDING_BASELINE", "rnn_gradient"]
 
 
 # --- the Jacobian product -------------------------------------------------------------
@@ -54,6 +48,10 @@ class JacobianConfig:
 
 @dataclass(frozen=True)
 class JacobianResult:
+    """Fields: ``radii`` (R,), ``lags`` (K,) values of $T-k$ from 0, ``norms`` (R, K, n_seq)
+    spectral norms of $\partial h_T/\partial h_k$, ``slopes`` (R, T) mean $\tanh'(a_t)$,
+    ``sigma_max`` (R,) and ``message`` (non-empty on overflow or underflow)."""
+
     config: JacobianConfig
     radii: np.ndarray        # (R,)
     lags: np.ndarray         # (K,) values of T - k, starting at 0
@@ -139,61 +137,7 @@ def per_step_factor(result: JacobianResult, start=0.5) -> np.ndarray:
     return np.array(out)
 
 
-# --- gradients with respect to earlier inputs -----------------------------------------------
-@dataclass(frozen=True)
-class LagConfig:
-    r"""One backward pass through a fresh RNN and a fresh LSTM of the same width.
-
-    The loss is the mean squared error of a linear readout of $h_T$ against
-    random targets; we record $\lVert\partial\mathcal{L}/\partial x_{T-\text{lag}}\rVert$
-    for every lag $0, \dots, T-1$. ``radius`` is the RNN's recurrent radius.
-    """
-
-    T: int = 100
-    n_hidden: int = 32
-    n_in: int = 4
-    batch: int = 16
-    input_scale: float = 1.0
-    radius: float = 1.0
-    forget_bias: float = 1.0
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class LagResult:
-    config: LagConfig
-    lags: np.ndarray      # 0 .. T-1
-    rnn: np.ndarray       # ||dL/dx_{T-lag}|| for the RNN
-    lstm: np.ndarray      # the same for the LSTM
-
-
-def _input_grads(cell, xs, readout, target):
-    inputs = [Tensor(x, requires_grad=True) for x in xs]
-    outputs, _ = unroll(cell, inputs)
-    losses.mse(outputs[-1] @ readout, target).backward()
-    return np.array([np.linalg.norm(x.grad) for x in inputs])[::-1]   # index = lag
-
-
-def run_lag_gradients(config: LagConfig) -> LagResult:
-    """Gradient norm with respect to each input, counted back from the last step."""
-    rng = np.random.default_rng(config.seed)
-    xs = config.input_scale * rng.standard_normal((config.T, config.batch, config.n_in))
-    readout = rng.standard_normal((config.n_hidden, 1)) / np.sqrt(config.n_hidden)
-    target = rng.standard_normal((config.batch, 1))
-    rnn = RNNCell(config.n_in, config.n_hidden, rng=np.random.default_rng(config.seed + 1),
-                  radius=config.radius)
-    lstm = LSTMCell(config.n_in, config.n_hidden, rng=np.random.default_rng(config.seed + 1),
-                    forget_bias=config.forget_bias)
-    with np.errstate(under="ignore"):
-        g_rnn = _input_grads(rnn, xs, readout, target)
-        g_lstm = _input_grads(lstm, xs, readout, target)
-    return LagResult(config=config, lags=np.arange(config.T), rnn=g_rnn, lstm=g_lstm)
-
-
 # --- a cliff in the loss of a one-unit RNN ------------------------------------------------------
-CLIP_MODES = ("none", "norm", "value")
-
-
 def scalar_rnn(w, b, *, T, h0):
     r"""$h_t = \tanh(w h_{t-1} + b)$ for arrays of $(w, b)$; returns $h_T$, $\partial h_T/\partial w$, $\partial h_T/\partial b$.
 
@@ -214,97 +158,6 @@ def scalar_rnn(w, b, *, T, h0):
 
 
 @dataclass(frozen=True)
-class CliffConfig:
-    r"""Gradient descent on $\mathcal{L}(w, b) = (h_T - y)^2$ for the one-unit RNN of :func:`scalar_rnn`.
-
-    Every start on a ``n_w`` x ``n_b`` grid over ``w_range`` x ``b_range`` is run
-    for ``steps`` steps of learning rate ``lr`` in each clipping mode (threshold
-    ``clip``). ``show`` is the start whose three paths are kept for plotting.
-    """
-
-    T: int = 50
-    h0: float = 0.5
-    target: float = 0.5
-    lr: float = 0.1
-    steps: int = 300
-    clip: float = 1.0
-    w_range: tuple = (1.2, 3.0)
-    b_range: tuple = (-1.5, 1.5)
-    n_w: int = 19
-    n_b: int = 31
-    show: tuple = (2.5, -0.6)
-    grid: int = 161
-
-
-@dataclass(frozen=True)
-class CliffResult:
-    config: CliffConfig
-    starts: np.ndarray            # (S, 2) starting (w, b)
-    final_loss: dict              # mode -> (S,) loss after the last step
-    largest_step: dict            # mode -> (S,) longest single step ||Delta(w, b)||
-    largest_grad: np.ndarray      # (S,) largest raw gradient norm met on the unclipped path
-    paths: dict                   # mode -> (steps + 1, 2) path from config.show
-    cosines: dict                 # mode -> (steps,) cos(clipped, raw gradient) along that path
-    landscape: tuple              # (W, B, loss) on a grid x grid mesh covering the starts and paths
-
-
-def _clipped(gw, gb, mode, c):
-    if mode == "none":
-        return gw, gb
-    if mode == "norm":      # the same rule as optim.clip_grad_norm, one start per entry
-        n = np.hypot(gw, gb)
-        scale = np.where(n > c, c / np.where(n > 0, n, 1.0), 1.0)
-        return gw * scale, gb * scale
-    if mode == "value":     # the same rule as optim.clip_grad_value
-        return np.clip(gw, -c, c), np.clip(gb, -c, c)
-    raise ValueError(f"unknown clipping mode {mode!r}; choose one of {CLIP_MODES}")
-
-
-def _descend(w, b, config, mode):
-    """Gradient descent from every (w, b) at once; returns the final losses, the longest
-    step, the largest raw gradient norm met, the paths and the cosines (clipped, raw)."""
-    w, b = np.array(w, dtype=float), np.array(b, dtype=float)
-    path, cosines = [np.stack([w, b], -1)], []
-    largest_step, largest_grad = np.zeros(w.shape), np.zeros(w.shape)
-    for _ in range(config.steps):
-        h, dw, db = scalar_rnn(w, b, T=config.T, h0=config.h0)
-        gw, gb = 2.0 * (h - config.target) * dw, 2.0 * (h - config.target) * db
-        cw, cb = _clipped(gw, gb, mode, config.clip)
-        raw, new = np.hypot(gw, gb), np.hypot(cw, cb)
-        both = raw * new
-        cosines.append(np.where(both > 0, (gw * cw + gb * cb) / np.where(both > 0, both, 1.0), 1.0))
-        largest_grad = np.maximum(largest_grad, raw)
-        largest_step = np.maximum(largest_step, config.lr * new)
-        w, b = w - config.lr * cw, b - config.lr * cb
-        path.append(np.stack([w, b], -1))
-    h, _, _ = scalar_rnn(w, b, T=config.T, h0=config.h0)
-    return (h - config.target) ** 2, largest_step, largest_grad, np.array(path), np.array(cosines)
-
-
-def run_cliff(config: CliffConfig) -> CliffResult:
-    """Descend from every start of the grid, and from ``config.show``, in each clipping mode."""
-    W, B = np.meshgrid(np.linspace(*config.w_range, config.n_w), np.linspace(*config.b_range, config.n_b))
-    starts = np.stack([W.ravel(), B.ravel()], -1)
-    w0, b0 = np.append(starts[:, 0], config.show[0]), np.append(starts[:, 1], config.show[1])
-    final, steps, paths, cosines = {}, {}, {}, {}
-    with np.errstate(over="ignore", invalid="ignore"):
-        for mode in CLIP_MODES:
-            loss, step, grad, path, cos = _descend(w0, b0, config, mode)
-            final[mode], steps[mode] = loss[:-1], step[:-1]
-            paths[mode], cosines[mode] = path[:, -1], cos[:, -1]      # the shown start is the last
-            if mode == "none":
-                largest_grad = grad[:-1]
-    pts = np.concatenate([paths[m] for m in CLIP_MODES])
-    w_lo, w_hi = min(0.5, pts[:, 0].min() - 0.2), max(config.w_range[1], pts[:, 0].max()) + 0.2
-    b_lo, b_hi = min(config.b_range[0], pts[:, 1].min()) - 0.2, max(config.b_range[1], pts[:, 1].max()) + 0.2
-    LW, LB = np.meshgrid(np.linspace(w_lo, w_hi, config.grid), np.linspace(b_lo, b_hi, config.grid))
-    h, _, _ = scalar_rnn(LW, LB, T=config.T, h0=config.h0)
-    return CliffResult(config=config, starts=starts, final_loss=final, largest_step=steps,
-                       largest_grad=largest_grad, paths=paths, cosines=cosines,
-                       landscape=(LW, LB, (h - config.target) ** 2))
-
-
-@dataclass(frozen=True)
 class CliffSlice:
     r"""$|\partial h_T/\partial b|$ at distances ``distances`` on either side of the wall at ``b_wall``."""
 
@@ -315,26 +168,27 @@ class CliffSlice:
     above: np.ndarray       # |dh_T/db| at b_wall + distance
 
 
-def run_cliff_slice(config: CliffConfig, w=2.5, b_range=(-1.0, 0.0), distances=np.logspace(-16, -1, 31)):
+def cliff_slice(w, *, T=50, h0=0.5, b_range=(-1.0, 0.0), distances=None):
     """Locate the wall of the cliff at weight ``w`` by bisection on the sign of $h_T$, then
-    measure the derivative at growing distances from it. ``b_range`` must bracket the wall."""
+    measure $|\partial h_T/\partial b|$ at growing distances from it (by default 31 distances
+    from 1e-16 to 0.1). ``b_range`` must bracket the wall."""
     lo, hi = map(float, b_range)
-    h_lo = scalar_rnn(w, lo, T=config.T, h0=config.h0)[0]
-    h_hi = scalar_rnn(w, hi, T=config.T, h0=config.h0)[0]
+    h_lo = scalar_rnn(w, lo, T=T, h0=h0)[0]
+    h_hi = scalar_rnn(w, hi, T=T, h0=h0)[0]
     if np.sign(h_lo) == np.sign(h_hi):
-        raise ValueError(f"run_cliff_slice: h_T has the same sign at b = {lo} and b = {hi}; "
+        raise ValueError(f"cliff_slice: h_T has the same sign at b = {lo} and b = {hi}; "
                          "choose a b_range that brackets the wall")
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         if mid in (lo, hi):
             break
-        if np.sign(scalar_rnn(w, mid, T=config.T, h0=config.h0)[0]) == np.sign(h_lo):
+        if np.sign(scalar_rnn(w, mid, T=T, h0=h0)[0]) == np.sign(h_lo):
             lo = mid
         else:
             hi = mid
-    d = np.asarray(distances, dtype=float)
-    below = np.abs(scalar_rnn(w, lo - d, T=config.T, h0=config.h0)[2])
-    above = np.abs(scalar_rnn(w, hi + d, T=config.T, h0=config.h0)[2])
+    d = np.logspace(-16, -1, 31) if distances is None else np.asarray(distances, dtype=float)
+    below = np.abs(scalar_rnn(w, lo - d, T=T, h0=h0)[2])
+    above = np.abs(scalar_rnn(w, hi + d, T=T, h0=h0)[2])
     return CliffSlice(w=float(w), b_wall=0.5 * (lo + hi), distances=d, below=below, above=above)
 
 
@@ -375,82 +229,3 @@ def rnn_gradient(radius, *, T=50, n_hidden=32, batch=32, seed=0):
     with np.errstate(over="ignore", invalid="ignore"):
         losses.mse(outputs[-1] @ W_out, y).backward()
     return cell.parameters() + [W_out]
-
-
-@dataclass(frozen=True)
-class AddingConfig:
-    """Adam with gradient-norm clipping on fresh batches of the adding problem."""
-
-    cell: str = "lstm"
-    T: int = 50
-    n_hidden: int = 16
-    batch: int = 32
-    steps: int = 300
-    lr: float = 0.02
-    max_norm: float = 1.0
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class AddingResult:
-    config: AddingConfig
-    losses: np.ndarray        # training loss at each step (each on a fresh batch)
-    grad_norms: np.ndarray    # gradient norm before clipping, at each step
-    # on a fixed batch of 256 sequences, at "init" and after training ("final"):
-    eval_loss: dict           # the loss
-    sensitivity: dict         # RMS of d(prediction)/dx_{T-lag} over the batch, lag = 0..T-1
-    marked: dict              # mean d(prediction)/d(value) at the (first, second) marker; ideal (1, 1)
-    message: str = ""
-
-    def final_loss(self, last=50) -> float:
-        """Mean training loss over the last ``last`` steps."""
-        return float(np.mean(self.losses[-last:]))
-
-
-def run_adding(config: AddingConfig) -> AddingResult:
-    """Train an RNN or LSTM cell with a linear readout of $h_T$ on the adding problem."""
-    if config.cell not in ("rnn", "lstm"):
-        raise ValueError(f"AddingConfig: cell must be 'rnn' or 'lstm', got {config.cell!r}")
-    rng = np.random.default_rng(config.seed)
-    make = LSTMCell if config.cell == "lstm" else RNNCell
-    cell = make(2, config.n_hidden, rng=rng)
-    W_out = Tensor(rng.standard_normal((config.n_hidden, 1)) / np.sqrt(config.n_hidden), requires_grad=True)
-    b_out = Tensor(np.ones(1), requires_grad=True)       # start at the baseline prediction, 1
-    params = cell.parameters() + [W_out, b_out]
-    opt = Adam(params, lr=config.lr)
-    record = np.full((2, config.steps), np.nan)
-    message = ""
-    eval_xs, eval_y = adding_batch(config.T, 256, rng=np.random.default_rng([config.seed, 1]))
-    sensitivity, marked, eval_loss = {}, {}, {}
-
-    def evaluate(when):       # how the prediction depends on each input, on a fixed batch
-        inputs = [Tensor(x, requires_grad=True) for x in eval_xs]
-        outputs, _ = unroll(cell, inputs)
-        pred = outputs[-1] @ W_out + b_out
-        eval_loss[when] = losses.mse(pred, eval_y).item()
-        pred.sum().backward()            # row n of x_t.grad is d(pred_n)/d(x_{t,n})
-        grads = np.array([x.grad for x in inputs])                 # (T, 256, 2)
-        sensitivity[when] = np.sqrt(np.mean(grads ** 2, axis=(1, 2)))[::-1]
-        marks = eval_xs[:, :, 1] == 1
-        first = np.argmax(marks, axis=0)                           # the earlier marker of each sequence
-        last = config.T - 1 - np.argmax(marks[::-1], axis=0)
-        cols = np.arange(eval_xs.shape[1])
-        marked[when] = (float(np.mean(grads[first, cols, 0])), float(np.mean(grads[last, cols, 0])))
-        opt.zero_grad()
-
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        evaluate("init")
-        for step in range(config.steps):
-            xs, y = adding_batch(config.T, config.batch, rng=rng)
-            opt.zero_grad()
-            outputs, _ = unroll(cell, list(xs))
-            loss = losses.mse(outputs[-1] @ W_out + b_out, y)
-            if not np.isfinite(loss.item()):
-                message = f"diverged: the loss became {loss.item()} at step {step}"
-                break
-            loss.backward()
-            record[:, step] = loss.item(), clip_grad_norm(params, config.max_norm)
-            opt.step()
-        evaluate("final")
-    return AddingResult(config=config, losses=record[0], grad_norms=record[1],
-                        eval_loss=eval_loss, sensitivity=sensitivity, marked=marked, message=message)
