@@ -163,7 +163,7 @@ def plot_sweep_curves(result, ax=None, lr_index=None):
                     lw=1.2, alpha=0.8,
                     label=f"{init}, $\\eta = {result.config.lrs[best[i]]:g}$" if s == 0 else None)
     ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("gradient-descent step (full batch)")
     ax.set_ylabel("training loss (MSE)")
     ax.set_title(f"{result.config.depth}-layer ReLU MLP, best learning rate per init")
     ax.legend(fontsize=8)
