@@ -1,7 +1,8 @@
 """Plots for variance propagation at initialization (chapter 3).
 
-Each ``plot_*`` takes a result of :mod:`lessonlib.experiments.variance` and an
-optional Axes, and returns the Axes. Global matplotlib settings are not touched.
+``plot_variance`` takes a result of :mod:`lessonlib.experiments.variance`; the other
+``plot_*`` take the arrays that the chapter's own loops measured. Each takes an optional
+Axes and returns the Axes. Global matplotlib settings are not touched.
 """
 from __future__ import annotations
 
@@ -68,73 +69,81 @@ def plot_variance(result, which="forward", ax=None, label=None, color=None, theo
     return ax
 
 
-def plot_fan(result, ax=None):
-    """Forward and backward std ratios of one layer for each scheme: bars measured, dots predicted."""
+def plot_fan(schemes, forward, backward, forward_predicted, backward_predicted, *, title="", ax=None):
+    """Forward and backward std ratios of one layer per scheme: bars measured, black marks predicted.
+
+    ``forward[k]`` = RMS(z)/RMS(x) and ``backward[k]`` = RMS(dL/dx)/RMS(dL/dz) for ``schemes[k]``.
+    """
     ax = axes_or_new(ax, figsize=(7, 3.5))
-    k = np.arange(len(result.schemes))
+    k = np.arange(len(schemes))
     width = 0.38
-    ax.bar(k - width / 2, result.forward, width, color="tab:blue", label=r"forward: RMS($z$)/RMS($x$)")
-    ax.bar(k + width / 2, result.backward, width, color="tab:orange",
+    ax.bar(k - width / 2, forward, width, color="tab:blue", label=r"forward: RMS($z$)/RMS($x$)")
+    ax.bar(k + width / 2, backward, width, color="tab:orange",
            label=r"backward: RMS($\partial L/\partial x$)/RMS($\partial L/\partial z$)")
-    ax.plot(k - width / 2, result.forward_predicted, "k_", ms=22, mew=2, label="predicted")
-    ax.plot(k + width / 2, result.backward_predicted, "k_", ms=22, mew=2)
+    ax.plot(k - width / 2, forward_predicted, "k_", ms=22, mew=2, label="predicted")
+    ax.plot(k + width / 2, backward_predicted, "k_", ms=22, mew=2)
     ax.axhline(1.0, color="gray", lw=0.8)
-    ax.set_xticks(k, result.schemes)
+    ax.set_xticks(k, list(schemes))
     ax.set_xlabel("initialization")
     ax.set_ylabel("std ratio across the layer")
-    ax.set_title(f"One layer, fan_in = {result.config.fan_in}, fan_out = {result.config.fan_out}")
+    ax.set_title(title)
     ax.legend(fontsize=8, loc="upper right")
     return ax
 
 
-def plot_spread(result, ax=None):
-    r"""RMS of $h_L$ / RMS of $h_0$ for every seed against the width, with the log-normal prediction."""
+def plot_spread(widths, log_ratio, depth, ax=None):
+    r"""RMS($h_L$)/RMS($h_0$) of every network against the width, with the log-normal prediction.
+
+    ``log_ratio[w, s]`` is $\ln(\mathrm{RMS}(h_L)/\mathrm{RMS}(h_0))$ for ``widths[w]`` and seed ``s``.
+    """
     ax = axes_or_new(ax)
-    ratios = np.exp(result.log_ratio)
-    L = result.config.depth
-    n = np.geomspace(result.widths.min(), result.widths.max(), 50)
-    mean, sd = -5 * L / (4 * n), 0.5 * np.sqrt(5 * L / n)
+    widths, ratios = np.asarray(widths), np.exp(np.asarray(log_ratio))
+    n = np.geomspace(widths.min(), widths.max(), 50)
+    mean, sd = -5 * depth / (4 * n), 0.5 * np.sqrt(5 * depth / n)
     ax.fill_between(n, np.exp(mean - 2 * sd), np.exp(mean + 2 * sd), color="tab:red", alpha=0.15,
                     label=r"predicted $\pm 2$ sd of $\ln$ (log-normal)")
     ax.plot(n, np.exp(mean), "--", color="tab:red", lw=1, label="predicted median")
-    for i, w in enumerate(result.widths):
+    for i, w in enumerate(widths):
         ax.plot(np.full(ratios.shape[1], w), positive_or_nan(ratios[i]), "o", ms=3, mfc="none",
                 color="tab:red", label="one network (seed)" if i == 0 else None)
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xscale("log", base=2)
-    ax.set_xticks(result.widths, [str(w) for w in result.widths])
+    ax.set_xticks(widths, [str(w) for w in widths])
     ax.set_yscale("log")
     ax.set_xlabel(r"width $n$ (units per layer)")
-    ax.set_ylabel(rf"RMS($h_{{{L}}}$) / RMS($h_0$)")
-    ax.set_title(f"ReLU + He, depth {L}: one network per dot")
+    ax.set_ylabel(rf"RMS($h_{{{depth}}}$) / RMS($h_0$)")
+    ax.set_title(f"ReLU + He, depth {depth}: one network per dot")
     ax.legend(fontsize=8, loc="lower right")
     return ax
 
 
-def plot_singular_values(result, ax=None):
-    """Singular values of the input-output Jacobian, largest first, for each (init, depth)."""
+def plot_singular_values(singular_values, *, title="", ax=None):
+    """Singular values, largest first, for each ``(init, depth)`` key of ``singular_values``."""
     ax = axes_or_new(ax)
-    styles = {d: s for d, s in zip(sorted(result.config.depths), ["-", "--", ":", "-."])}
-    for (init, depth), values in result.singular_values.items():
+    depths = sorted({depth for _, depth in singular_values})
+    styles = {d: s for d, s in zip(depths, ["-", "--", ":", "-."])}
+    for (init, depth), values in singular_values.items():
         ax.plot(np.arange(1, len(values) + 1), positive_or_nan(values), styles.get(depth, "-"),
                 color=INIT_COLORS.get(init, None), label=f"{init}, $L = {depth}$")
     ax.set_yscale("log")
     ax.set_xlabel("rank $k$ (largest singular value first)")
     ax.set_ylabel(r"singular value $s_k$ of $\partial h_L/\partial h_0$")
-    ax.set_title(f"Deep linear net, width {result.config.width}")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
 
 
-def plot_sweep(result, ax=None):
-    """Final training loss against the learning rate for each init; diverged runs marked at the top."""
+def plot_sweep(lrs, final, inits, *, steps, ax=None):
+    """Final loss against the learning rate, one line per (init, seed); diverged runs (inf) as x at the top.
+
+    ``final[i, r, s]``: the loss after ``steps`` steps for ``inits[i]``, ``lrs[r]``, seed ``s``.
+    """
     ax = axes_or_new(ax)
-    lrs = np.array(result.config.lrs)
-    final = result.final
+    lrs, final = np.asarray(lrs), np.asarray(final)
     finite = _on_log_axis(final)
     finite = finite[np.isfinite(finite)]
     top = 1.5 * finite.max() if finite.size else 1.0
-    for i, init in enumerate(result.config.inits):
+    for i, init in enumerate(inits):
         color = INIT_COLORS.get(init, None)
         for s in range(final.shape[2]):
             values = final[i, :, s]
@@ -146,25 +155,27 @@ def plot_sweep(result, ax=None):
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"learning rate $\eta$")
-    ax.set_ylabel(f"training loss after {result.config.steps} steps")
+    ax.set_ylabel(f"training loss after {steps} steps")
     ax.set_title("Learning-rate grid (one line per seed)")
     ax.legend(fontsize=8)
     return ax
 
 
-def plot_sweep_curves(result, ax=None, lr_index=None):
-    """Loss curves at each init's best learning rate (or ``lr_index[i]``), one line per seed."""
+def plot_sweep_curves(losses, inits, lrs, best, *, title="", ax=None):
+    """Loss curves at learning rate ``lrs[best[i]]`` for each ``inits[i]``, one line per seed.
+
+    ``losses[i, r, s, t]``: the loss before step ``t`` (nan after a divergence).
+    """
     ax = axes_or_new(ax)
-    best = result.best_lr_index() if lr_index is None else lr_index
-    steps = np.arange(result.losses.shape[-1])
-    for i, init in enumerate(result.config.inits):
-        for s in range(result.losses.shape[2]):
-            ax.plot(steps, _on_log_axis(result.losses[i, best[i], s]), color=INIT_COLORS.get(init),
-                    lw=1.2, alpha=0.8,
-                    label=f"{init}, $\\eta = {result.config.lrs[best[i]]:g}$" if s == 0 else None)
+    losses = np.asarray(losses)
+    steps = np.arange(losses.shape[-1])
+    for i, init in enumerate(inits):
+        for s in range(losses.shape[2]):
+            ax.plot(steps, _on_log_axis(losses[i, best[i], s]), color=INIT_COLORS.get(init),
+                    lw=1.2, alpha=0.8, label=f"{init}, $\\eta = {lrs[best[i]]:g}$" if s == 0 else None)
     ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("gradient-descent step (full batch)")
     ax.set_ylabel("training loss (MSE)")
-    ax.set_title(f"{result.config.depth}-layer ReLU MLP, best learning rate per init")
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
