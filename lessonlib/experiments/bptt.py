@@ -48,7 +48,7 @@ class JacobianConfig:
 
 @dataclass(frozen=True)
 class JacobianResult:
-    """Fields: ``radii`` (R,), ``lags`` (K,) values of $T-k$ from 0, ``norms`` (R, K, n_seq)
+    r"""Fields: ``radii`` (R,), ``lags`` (K,) values of $T-k$ from 0, ``norms`` (R, K, n_seq)
     spectral norms of $\partial h_T/\partial h_k$, ``slopes`` (R, T) mean $\tanh'(a_t)$,
     ``sigma_max`` (R,) and ``message`` (non-empty on overflow or underflow)."""
 
@@ -169,7 +169,7 @@ class CliffSlice:
 
 
 def cliff_slice(w, *, T=50, h0=0.5, b_range=(-1.0, 0.0), distances=None):
-    """Locate the wall of the cliff at weight ``w`` by bisection on the sign of $h_T$, then
+    r"""Locate the wall of the cliff at weight ``w`` by bisection on the sign of $h_T$, then
     measure $|\partial h_T/\partial b|$ at growing distances from it (by default 31 distances
     from 1e-16 to 0.1). ``b_range`` must bracket the wall."""
     lo, hi = map(float, b_range)
