@@ -13,17 +13,18 @@ Codes and thresholds (``THRESHOLDS``; how each was chosen):
 
 ======================  ==========================================================
 ``vanishing_gradients``  rms(dL/dh) at the first activation over the last one
-                         < 1e-2 (two orders of magnitude). Healthy 2-10-layer
-                         tanh/ReLU networks measure 0.3-3 (tests/test_diagnose.py);
-                         5 sigmoid layers already give (1/4)^4 ~ 4e-3 (chapter 2).
+                         < 1e-2 (two orders of magnitude). Healthy 1-10-layer
+                         tanh/sigmoid/ReLU networks measure 0.2-3
+                         (tests/test_diagnose.py); Xavier sigmoid layers shrink it
+                         3.5-5x each (chapter 9), so 5 of them already give ~3e-3.
 ``exploding_gradients``  the same ratio > 1e2, or one SGD step at lr = 1e-2 would
                          move a weight matrix by more than its own norm:
                          1e-2 ||dL/dW|| > ||W||.
 ``saturated_units``      in some tanh/sigmoid layer, >= 50% of the entries
                          (unit x example) have phi'(z) < 1% of phi's largest
                          slope (|z| > 3.0 for tanh, > 6.0 for the sigmoid).
-                         Healthy Xavier tanh layers: < 1%; the edge of chaos
-                         (gain 2-3) reaches 15-35%, which is not yet "large".
+                         Healthy Xavier tanh layers: < 1%; tanh layers at gain
+                         2.5 measure 5-20%, which is not yet "large".
 ``dead_units``           in some ReLU layer, >= 50% of the units have z <= 0 on
                          every example of the batch. A He-initialized unit is
                          dead on a batch of N with probability ~2^-N: healthy 0%.
@@ -33,10 +34,13 @@ Codes and thresholds (``THRESHOLDS``; how each was chosen):
                          gradient and they can never differ. (A dead ReLU layer
                          has identical outputs, 0, but different z: not symmetric.)
 ``initial_loss_off``     cross-entropy: loss > 2 H, with H the entropy of the
-                         label frequencies (log C for C balanced classes): logits
-                         of standard deviation s add about s^2/2, so 2H means
-                         s ~ 1.2-1.7 for C = 2-10. mse: loss > 10 (mean(y^2) + 1),
-                         a 10x excess over outputs of size <= 1.
+                         label frequencies (log C for C balanced classes); i.i.d.
+                         N(0, s^2) logits reach 2 log C at s ~ 2.2 (C = 2), 2.3
+                         (C = 3), 2.7 (C = 10), by sampling. Healthy networks here:
+                         0.8-1.7 log C; He-ReLU nets of 6-8 layers with a LeCun
+                         output layer exceed 2 log C in ~1 seed of 30 (flagged:
+                         halve the output layer). mse: loss > 10 (mean(y^2) + 1), a 10x
+                         excess over outputs of size <= 1.
 ``loss_diverging``       (only with steps) a loss becomes non-finite, or the
                          smallest loss of the last quarter of the steps exceeds
                          the initial loss.
