@@ -62,6 +62,9 @@ CASES = {
     # (at LeCun's full output scale, 1 seed in 30 of this network starts above 2 log 3 and is
     # flagged initial_loss_off, rightly: see lessonlib.diagnosis)
     "healthy relu 6x128": (lambda s: (mlp([2] + [128] * 6 + [3], "relu", "he_normal", s, out_gain=0.5), *spirals(s), {}), set()),
+    "healthy leaky relu 4x32": (lambda s: (mlp([2] + [32] * 4 + [3], "leaky_relu", "he_normal", s, out_gain=0.5),
+                                           *spirals(s), {}), set()),
+    "healthy elu 3x32": (lambda s: (mlp([2, 32, 32, 32, 3], "elu", "lecun_normal", s, out_gain=0.5), *spirals(s), {}), set()),
     "healthy two-branch": (lambda s: (TwoBranch(2, 32, 3, rng=np.random.default_rng(s)), *spirals(s), {}), set()),
     "healthy mse regression": (lambda s: (mlp([4, 32, 32, 1], "tanh", "xavier_normal", s),
                                           *data.teacher_regression(64, 4, rng=np.random.default_rng(s)),
@@ -140,6 +143,12 @@ def test_healthy_statistics_behind_the_thresholds():
     for seed in SEEDS:        # tanh at gain 2.5: 5-20% saturated per layer, below the 50% flag
         d = diagnose(*CASES["exploding: tanh gain 2.5, 24x32"][0](seed)[:3])
         assert 0.05 < np.median(d.saturated) and np.max(d.saturated) < 0.25
+
+
+def test_every_registered_nonlinearity_is_seen_in_the_graph():
+    for act in ("tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu"):
+        d = diagnose(mlp([2, 8, 8, 3], act, "xavier_normal", 0), *spirals(0))
+        assert d.kinds == (act, act), act
 
 
 def test_model_is_never_changed():
