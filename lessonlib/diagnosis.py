@@ -11,40 +11,47 @@ never changed (not even its ``.grad``).
 
 Codes and thresholds (``THRESHOLDS``; how each was chosen):
 
-======================  ==========================================================
-``vanishing_gradients``  rms(dL/dh) at the first activation over the last one
-                         < 1e-2 (two orders of magnitude). Healthy 1-10-layer
-                         tanh/sigmoid/ReLU networks measure 0.2-3
-                         (tests/test_diagnose.py); Xavier sigmoid layers shrink it
-                         3.5-5x each (chapter 9), so 5 of them already give ~3e-3.
-``exploding_gradients``  the same ratio > 1e2, or one SGD step at lr = 1e-2 would
-                         move a weight matrix by more than its own norm:
-                         1e-2 ||dL/dW|| > ||W||.
-``saturated_units``      in some tanh/sigmoid layer, >= 50% of the entries
-                         (unit x example) have phi'(z) < 1% of phi's largest
-                         slope (|z| > 3.0 for tanh, > 6.0 for the sigmoid).
-                         Healthy Xavier tanh layers: < 1%; tanh layers at gain
-                         2.5 measure 5-20%, which is not yet "large".
-``dead_units``           in some ReLU layer, >= 50% of the units have z <= 0 on
-                         every example of the batch. A He-initialized unit is
-                         dead on a batch of N with probability ~2^-N: healthy 0%.
-``symmetric_units``      in some activation layer of >= 2 units, every unit has
-                         the same input z on every example (constant or zero
-                         initialization), so every unit also gets the same
-                         gradient and they can never differ. (A dead ReLU layer
-                         has identical outputs, 0, but different z: not symmetric.)
-``initial_loss_off``     cross-entropy: loss > 2 H, with H the entropy of the
-                         label frequencies (log C for C balanced classes); i.i.d.
-                         N(0, s^2) logits reach 2 log C at s ~ 2.2 (C = 2), 2.3
-                         (C = 3), 2.7 (C = 10), by sampling. Healthy networks here:
-                         0.8-1.7 log C; He-ReLU nets of 6-8 layers with a LeCun
-                         output layer exceed 2 log C in ~1 seed of 30 (flagged:
-                         halve the output layer). mse: loss > 10 (mean(y^2) + 1), a 10x
-                         excess over outputs of size <= 1.
-``loss_diverging``       (only with steps) a loss becomes non-finite, or the
-                         smallest loss of the last quarter of the steps exceeds
-                         the initial loss.
-======================  ==========================================================
+``vanishing_gradients``
+    rms(dL/dh) at the first activation over the last one
+    < 1e-2 (two orders of magnitude). Healthy 1-10-layer
+    tanh/sigmoid/ReLU networks measure 0.2-3
+    (tests/test_diagnose.py); Xavier sigmoid layers shrink it
+    3.5-5x each (chapter 9), so 5 of them already give ~3e-3.
+``exploding_gradients``
+    the same ratio > 1e2, or one SGD step at lr = 1e-2 would
+    move a weight matrix by more than its own norm:
+    1e-2 ||dL/dW|| > ||W||.
+``saturated_units``
+    in some tanh/sigmoid layer, >= 50% of the entries
+    (unit x example) have phi'(z) < 1% of phi's largest
+    slope (abs(z) > 3.0 for tanh, > 6.0 for the sigmoid).
+    Healthy Xavier tanh layers: < 1%; tanh layers at gain
+    2.5 measure 5-20%, which is not yet "large".
+``dead_units``
+    in some ReLU layer, >= 50% of the units have z <= 0 on
+    every example of the batch. Healthy He-ReLU layers on the
+    2-D spirals measure 0-31% over 8 seeds (z is affine in a 2-D input, so a
+    unit can be negative on the whole batch); a bias of -4 on
+    the first layer kills 78-94% (tests/test_diagnose.py).
+``symmetric_units``
+    in some activation layer of >= 2 units, every unit has
+    the same input z on every example (constant or zero
+    initialization), so every unit also gets the same
+    gradient and they can never differ. (A dead ReLU layer
+    has identical outputs, 0, but different z: not symmetric.)
+``initial_loss_off``
+    cross-entropy: loss > 2 H, with H the entropy of the
+    label frequencies (log C for C balanced classes); i.i.d.
+    N(0, s^2) logits reach 2 log C at s ~ 2.2 (C = 2), 2.3
+    (C = 3), 2.7 (C = 10), by sampling. Healthy networks here:
+    0.8-1.7 log C; He-ReLU nets of 6-8 layers with a LeCun
+    output layer exceed 2 log C in ~1 seed of 30 (flagged:
+    halve the output layer). mse: loss > 10 (mean(y^2) + 1), a 10x
+    excess over outputs of size <= 1.
+``loss_diverging``
+    (only with steps) a loss becomes non-finite, or the
+    smallest loss of the last quarter of the steps exceeds
+    the initial loss.
 
 A layer that is symmetric is not also reported as dead or saturated, and the
 gradient ratio is not read when the last activation's gradient is exactly 0.

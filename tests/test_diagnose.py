@@ -139,7 +139,7 @@ def test_healthy_statistics_behind_the_thresholds():
             if len(d.grad_rms) >= 2:
                 assert 0.2 < d.grad_rms[0] / d.grad_rms[-1] < 3, (name, seed)
             assert 0.8 < d.loss0 / d.expected_loss < 2, (name, seed)
-            assert np.all(np.nan_to_num(d.saturated) < 0.01) and np.all(np.nan_to_num(d.dead) < 0.5)
+            assert np.all(np.nan_to_num(d.saturated) < 0.01) and np.all(np.nan_to_num(d.dead) < 0.35)
     for seed in SEEDS:        # tanh at gain 2.5: 5-20% saturated per layer, below the 50% flag
         d = diagnose(*CASES["exploding: tanh gain 2.5, 24x32"][0](seed)[:3])
         assert 0.05 < np.median(d.saturated) and np.max(d.saturated) < 0.25
