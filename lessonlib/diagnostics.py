@@ -5,6 +5,9 @@ r"""Per-layer statistics of a forward and backward pass (chapters 2-6).
 every layer's pre-activation $z_l$ and output $h_l$ through that hook, runs
 ``backward()``, and returns the statistics as frozen dataclasses. Nothing is
 stored outside the returned object.
+
+:func:`diagnose` (chapter 9, implemented in :mod:`lessonlib.diagnosis`) reads the
+graph of one pass instead of a hook, and names what is wrong with a network.
 """
 from __future__ import annotations
 
@@ -14,8 +17,10 @@ import numpy as np
 
 from . import activations
 from .autodiff import Tensor
+from .diagnosis import CODES, THRESHOLDS, Diagnosis, Finding, diagnose
 
-__all__ = ["LayerStats", "Profile", "layer_profile", "SLOPES", "SATURATION_LEVEL"]
+__all__ = ["LayerStats", "Profile", "layer_profile", "SLOPES", "SATURATION_LEVEL",
+           "diagnose", "Diagnosis", "Finding", "CODES", "THRESHOLDS"]
 
 #: Activation slopes phi'(z) for the activations whose saturation we can measure.
 #: (From :data:`lessonlib.activations.REGISTRY`; ReLU has none: its zero slope is "dead", below.)

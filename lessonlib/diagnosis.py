@@ -1,0 +1,301 @@
+r"""``diagnose()``: name the reason a network will not train (chapter 9).
+
+``diagnose(model, X, y)`` deep-copies the model, runs one forward and backward
+pass, and reads the **graph** that pass built (``autodiff.topological_order``):
+the outputs of every activation op (tanh, sigmoid, ReLU, ...), the parameters
+and their gradients. It needs no hook and no ``MLP``: any ``Module`` whose
+``model(X)`` returns outputs works. With ``steps > 0`` and ``lr`` it also trains
+the copy by full-batch SGD and records the loss, the per-layer update-to-weight
+ratio and the saturated/dead fractions at every step. The model passed in is
+never changed (not even its ``.grad``).
+
+Codes and thresholds (``THRESHOLDS``; how each was chosen):
+
+``vanishing_gradients``
+    rms(dL/dh) at the first activation over the last one
+    < 1e-2 (two orders of magnitude). Healthy 1-10-layer
+    tanh/sigmoid/ReLU networks measure 0.2-3
+    (tests/test_diagnose.py); Xavier sigmoid layers shrink it
+    3.5-5x each (chapter 9), so 5 of them already give ~3e-3.
+``exploding_gradients``
+    the same ratio > 1e2, or one SGD step at lr = 1e-2 would
+    move a weight matrix by more than its own norm:
+    1e-2 ||dL/dW|| > ||W||.
+``saturated_units``
+    in some tanh/sigmoid layer, >= 50% of the entries
+    (unit x example) have phi'(z) < 1% of phi's largest
+    slope (abs(z) > 3.0 for tanh, > 6.0 for the sigmoid).
+    Healthy Xavier tanh layers: < 1%; tanh layers at gain
+    2.5 measure 5-20%, which is not yet "large".
+``dead_units``
+    in some ReLU layer, >= 50% of the units have z <= 0 on
+    every example of the batch. Healthy He-ReLU layers on the
+    2-D spirals measure 0-31% over 8 seeds (z is affine in a 2-D input, so a
+    unit can be negative on the whole batch); a bias of -4 on
+    the first layer kills 78-94% (tests/test_diagnose.py).
+``symmetric_units``
+    in some activation layer of >= 2 units, every unit has
+    the same input z on every example (constant or zero
+    initialization), so every unit also gets the same
+    gradient and they can never differ. (A dead ReLU layer
+    has identical outputs, 0, but different z: not symmetric.)
+``initial_loss_off``
+    cross-entropy: loss > 2 H, with H the entropy of the
+    label frequencies (log C for C balanced classes); i.i.d.
+    N(0, s^2) logits reach 2 log C at s ~ 2.2 (C = 2), 2.3
+    (C = 3), 2.7 (C = 10), by sampling. Healthy networks here:
+    0.8-1.7 log C; He-ReLU nets of 6-8 layers with a LeCun
+    output layer exceed 2 log C in ~1 seed of 30 (flagged:
+    halve the output layer). mse: loss > 10 (mean(y^2) + 1), a 10x
+    excess over outputs of size <= 1.
+``loss_diverging``
+    (only with steps) a loss becomes non-finite, or the
+    smallest loss of the last quarter of the steps exceeds
+    the initial loss.
+
+A layer that is symmetric is not also reported as dead or saturated, and the
+gradient ratio is not read when the last activation's gradient is exactly 0.
+"""
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+
+from . import activations, ops
+from .autodiff import Tensor, topological_order
+from .diagnosis_report import ADVICE, CODES, Diagnosis, Finding
+from .losses import cross_entropy, mse
+from .module import Module
+
+__all__ = ["CODES", "THRESHOLDS", "Finding", "Diagnosis", "diagnose"]
+
+THRESHOLDS = {"vanishing_ratio": 1e-2, "exploding_ratio": 1e2, "probe_lr": 1e-2,
+              "saturated_fraction": 0.5, "slope_level": 0.01, "dead_fraction": 0.5,
+              "ce_loss_factor": 2.0, "mse_loss_factor": 10.0}
+
+# op -> (name, slope function or None); found by identity of the op that made a node
+_SATURATING = {ops.tanh: ("tanh", ops.tanh_slope, 1.0), ops.sigmoid: ("sigmoid", ops.sigmoid_slope, 0.25)}
+# (leaky_relu and elu are wrappers that check their argument; the graph records the primitives)
+_OTHER = {ops.relu: "relu", ops._leaky_relu: "leaky_relu", activations._elu: "elu", activations.gelu: "gelu"}
+
+
+# --- one pass over the graph ------------------------------------------------------------
+def _check(model, X, y, loss, lr, steps):
+    if not isinstance(model, Module):
+        raise TypeError(f"diagnose: model must be a lessonlib Module (it needs parameters()), "
+                        f"got {type(model).__name__}")
+    if loss not in ("cross_entropy", "mse"):
+        raise ValueError(f"diagnose: loss must be 'cross_entropy' or 'mse', got {loss!r}")
+    X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    if X.ndim < 1 or len(X) < 2 or not np.issubdtype(X.dtype, np.number):
+        raise ValueError(f"diagnose: X must be a numeric batch of at least 2 examples, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("diagnose: X holds non-finite values (nan or inf)")
+    y = np.asarray(y)
+    if len(y) != len(X):
+        raise ValueError(f"diagnose: X has {len(X)} examples but y has {len(y)}")
+    if loss == "cross_entropy" and (y.ndim != 1 or not np.issubdtype(y.dtype, np.integer)):
+        raise TypeError(f"diagnose: loss='cross_entropy' needs integer class labels of shape ({len(X)},), "
+                        f"got dtype {y.dtype} shape {y.shape}; use loss='mse' for real targets")
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"diagnose: steps must be an integer >= 0, got {steps!r}")
+    if steps and (isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
+                  or not np.isfinite(lr) or lr <= 0):
+        raise ValueError(f"diagnose: steps = {steps} needs a learning rate lr > 0, got lr = {lr!r}")
+    if not model.parameters():
+        raise ValueError(f"diagnose: the model {type(model).__name__} has no parameters to diagnose")
+    return X.astype(np.float64), y, (None if lr is None else float(lr)), int(steps)
+
+
+def _loss(model, X, y, loss):
+    out = model(Tensor(X, requires_grad=True))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"diagnose: model(X) returned {type(out).__name__}, not a Tensor")
+    if loss == "mse":
+        target = y.reshape(out.shape) if y.size == out.size else y
+        return mse(out, target.astype(np.float64))
+    return cross_entropy(out, y)
+
+
+def _rms(a):
+    a = np.asarray(a, dtype=np.float64)
+    m = float(np.max(np.abs(a))) if a.size else 0.0
+    return m * float(np.sqrt(np.mean(np.square(a / m)))) if 0 < m < np.inf else m
+
+
+def _pass(model, X, y, loss):
+    """One forward+backward pass: per activation layer and per weight matrix statistics."""
+    for p in model.parameters():
+        p.zero_grad()
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        L = _loss(model, X, y, loss)
+        L.backward()
+    order = topological_order(L)
+    position = {id(n): i for i, n in enumerate(order)}
+    acts = [n for n in order if n._op in _SATURATING or n._op in _OTHER]
+    first_use = {}
+    for n in order:                      # a weight's place: the first op that reads it
+        for parent, _ in n._parents:
+            first_use.setdefault(id(parent), position[id(n)])
+    weights = sorted((p for p in model.parameters() if p.ndim >= 2 and id(p) in first_use),
+                     key=lambda p: first_use[id(p)])
+    return float(L.item()), acts, weights
+
+
+def _layer_stats(acts):
+    """kind, saturated fraction, dead fraction, symmetric flag, grad rms per activation layer."""
+    rows = []
+    for n in acts:
+        z, h = n._args[0], n._value
+        g = n.grad if n.grad is not None else np.zeros(h.shape)
+        flat = z.reshape(len(z), -1) if z.ndim > 1 else z.reshape(-1, 1)
+        symmetric = flat.shape[1] > 1 and bool(np.all(flat == flat[:, :1]))   # identical z columns
+        sat = dead = np.nan
+        if n._op in _SATURATING:
+            kind, slope, top = _SATURATING[n._op]
+            with np.errstate(over="ignore", under="ignore"):
+                sat = float(np.mean(slope(z) < THRESHOLDS["slope_level"] * top))
+        else:
+            kind = _OTHER[n._op]
+            if kind == "relu":
+                dead = float(np.mean(np.all(flat <= 0, axis=0)))
+        rows.append((kind, sat, dead, symmetric, _rms(g), flat.shape[1]))
+    return rows
+
+
+def _expected_loss(y, loss, n_out):
+    if loss == "mse":
+        return float(np.mean(np.square(y.astype(np.float64))) + 1.0)
+    freq = np.bincount(y, minlength=n_out) / len(y)
+    freq = freq[freq > 0]
+    return float(-np.sum(freq * np.log(freq)))
+
+
+def _findings(loss0, expected, loss, names, rows, weights, wnames):
+    T, found = THRESHOLDS, []
+
+    def add(code, layer, evidence):
+        found.append(Finding(code, layer, evidence, ADVICE[code]))
+
+    bad_loss = (not np.isfinite(loss0) or loss0 > T["ce_loss_factor"] * expected
+                if loss == "cross_entropy" else not np.isfinite(loss0) or loss0 > T["mse_loss_factor"] * expected)
+    if bad_loss:
+        limit = f"{T['ce_loss_factor']:g} x that" if loss == "cross_entropy" else f"{T['mse_loss_factor']:g} x that"
+        add("initial_loss_off", "the output",
+            f"initial loss {loss0:.4g}, expected about {expected:.4g} (flagged above {limit})")
+    sym = [k for k, r in enumerate(rows) if r[3]]
+    for k in sym[:1]:
+        add("symmetric_units", names[k], f"all {rows[k][5]} units give the same output on every example "
+            f"({len(sym)} such layer{'s' if len(sym) > 1 else ''})")
+    sat = [(r[1], k) for k, r in enumerate(rows) if k not in sym and r[1] >= T["saturated_fraction"]]
+    if sat:
+        f, k = max(sat)
+        add("saturated_units", names[k], f"{f:.0%} of its outputs sit where phi' < "
+            f"{T['slope_level']:.0%} of its maximum ({len(sat)} layer(s) >= {T['saturated_fraction']:.0%})")
+    dead = [(r[2], k) for k, r in enumerate(rows) if k not in sym and r[2] >= T["dead_fraction"]]
+    if dead:
+        f, k = max(dead)
+        add("dead_units", names[k], f"{f:.0%} of its ReLU units are <= 0 on every example "
+            f"({len(dead)} layer(s) >= {T['dead_fraction']:.0%})")
+    g = np.array([r[4] for r in rows])
+    if len(g) >= 2 and np.isfinite(g).all() and g[-1] > 0:
+        ratio = g[0] / g[-1]
+        ev = f"rms(dL/dh) is {g[0]:.3g} at {names[0]} and {g[-1]:.3g} at {names[-1]} (ratio {ratio:.3g})"
+        if ratio < T["vanishing_ratio"]:
+            add("vanishing_gradients", names[0], ev + f" < {T['vanishing_ratio']:g}")
+        elif ratio > T["exploding_ratio"]:
+            add("exploding_gradients", names[0], ev + f" > {T['exploding_ratio']:g}")
+    if "exploding_gradients" not in {f.code for f in found}:
+        wr = np.array([_rms(w.grad) / _rms(w.data) if w.grad is not None and _rms(w.data) > 0 else 0.0
+                       for w in weights])
+        if wr.size and (not np.isfinite(wr).all() or T["probe_lr"] * wr.max() > 1):
+            j = int(np.nanargmax(np.where(np.isfinite(wr), wr, np.inf)))
+            add("exploding_gradients", wnames[j], f"||dL/dW|| / ||W|| = {wr[j]:.3g}: one SGD step at "
+                f"lr = {T['probe_lr']:g} would change W by {T['probe_lr'] * wr[j]:.3g} x its own size")
+    return found
+
+
+def _snapshot(model, X, y, loss):
+    loss0, acts, weights = _pass(model, X, y, loss)
+    rows = _layer_stats(acts)
+    return loss0, acts, weights, rows
+
+
+def diagnose(model, X, y, *, loss="cross_entropy", lr=None, steps=0) -> Diagnosis:
+    """Run one forward and backward pass on a copy of ``model`` and name what is wrong.
+
+    ``loss`` is ``"cross_entropy"`` (integer labels ``y``) or ``"mse"`` (real
+    targets). With ``steps > 0`` and ``lr``, the copy is also trained by full-batch
+    SGD for ``steps`` steps (``loss_diverging``). Returns a :class:`Diagnosis`;
+    ``print(diagnose(...))`` gives the report. See the module docstring for the codes
+    and their thresholds.
+    """
+    X, y, lr, steps = _check(model, X, y, loss, lr, steps)
+    net = copy.deepcopy(model)
+    loss0, acts, weights, rows = _snapshot(net, X, y, loss)
+    names = tuple(f"activation layer {k + 1} ({r[0]}, {r[5]} units)" for k, r in enumerate(rows))
+    wnames = tuple(f"weight {j + 1} {w.shape}" for j, w in enumerate(weights))
+    expected = _expected_loss(y, loss, _n_out(net, X))
+    found = _findings(loss0, expected, loss, names, rows, weights, wnames)
+    weight_ratio = np.array([_rms(w.grad) / _rms(w.data) if w.grad is not None and _rms(w.data) > 0
+                             else np.nan for w in weights])
+    extra = {}
+    if steps:
+        extra = _train(net, X, y, loss, lr, steps, loss0, acts, weights, rows)
+        losses = extra["losses"]
+        tail = losses[len(losses) - max(1, steps // 4):]
+        if not np.all(np.isfinite(losses)) or np.min(tail) > losses[0]:
+            bad = np.flatnonzero(~np.isfinite(losses))
+            ev = (f"the loss became non-finite at step {bad[0]}" if bad.size else
+                  f"the loss went from {losses[0]:.4g} to {losses[-1]:.4g} (lowest of the last "
+                  f"{len(tail)} steps {np.min(tail):.4g})")
+            u = extra["update_ratio"]
+            if u.size:
+                with np.errstate(invalid="ignore"):
+                    top = np.nanmax(np.where(np.isfinite(u), u, np.nan)) if np.isfinite(u).any() else np.inf
+                ev += f"; the largest update-to-weight ratio was {top:.3g} (rule of thumb 1e-3)"
+            found.append(Finding("loss_diverging", f"{steps} SGD steps at lr = {lr:g}", ev,
+                                 ADVICE["loss_diverging"]))
+    return Diagnosis(
+        codes=frozenset(f.code for f in found), findings=tuple(found), loss0=loss0,
+        expected_loss=expected, layer_names=names, kinds=tuple(r[0] for r in rows),
+        grad_rms=np.array([r[4] for r in rows]), saturated=np.array([r[1] for r in rows]),
+        dead=np.array([r[2] for r in rows]),
+        activations=tuple(a._value.ravel().copy() for a in acts),
+        gradients=tuple((np.zeros(a._value.size) if a.grad is None else np.ravel(a.grad)).copy()
+                        for a in acts),
+        weight_names=wnames, weight_ratio=weight_ratio, steps=steps, lr=lr, **extra)
+
+
+def _n_out(net, X):
+    with np.errstate(all="ignore"):
+        out = net(Tensor(X))
+    return out.shape[-1] if out.ndim > 1 else 1
+
+
+def _train(net, X, y, loss, lr, steps, loss0, acts, weights, rows):
+    """Full-batch SGD on the copy; statistics before every step and after the last."""
+    losses, updates = [loss0], []
+    sat, dead = [[r[1] for r in rows]], [[r[2] for r in rows]]
+    means, stds = [[float(np.mean(a._value)) for a in acts]], [[float(np.std(a._value)) for a in acts]]
+    for _ in range(steps):
+        with np.errstate(all="ignore"):
+            updates.append([_rms(lr * w.grad - np.mean(lr * w.grad)) / max(float(np.std(w.data)), 1e-300)
+                            if w.grad is not None else np.nan for w in weights])
+            for p in net.parameters():
+                if p.grad is not None:
+                    p.data -= lr * p.grad
+        loss_k, acts, weights, rows = _snapshot(net, X, y, loss)
+        losses.append(loss_k)
+        sat.append([r[1] for r in rows])
+        dead.append([r[2] for r in rows])
+        means.append([float(np.mean(a._value)) for a in acts])
+        stds.append([float(np.std(a._value)) for a in acts])
+    return dict(losses=np.array(losses), update_ratio=np.array(updates),
+                saturated_history=np.array(sat), dead_history=np.array(dead),
+                mean_history=np.array(means), std_history=np.array(stds),
+                activations_end=tuple(a._value.ravel().copy() for a in acts),
+                gradients_end=tuple((np.zeros(a._value.size) if a.grad is None else np.ravel(a.grad)).copy()
+                                    for a in acts))
