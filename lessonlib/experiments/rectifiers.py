@@ -3,21 +3,18 @@ r"""Experiments on ReLU and its family (chapter 4).
 Pure ``run_*(config) -> result`` functions over frozen dataclasses:
 
 * :func:`run_curves`: each activation and its slope, the slope taken by ``backward()``;
-* :func:`run_factor_table`: the measured per-layer gradient factor against
-  $\rho = \sqrt{n \operatorname{Var}(W)\, E[\phi'(z)^2]}$;
 * :func:`run_dead_units`: which units of a fresh deep MLP never fire on the data,
-  with shifted biases or badly scaled weights, and the per-layer profile;
-  :func:`run_shift_sweep` compares the first layer with its closed form;
-* :func:`run_dying`: full-batch SGD that records how many examples every unit
-  fires on at every step, so a unit can be watched dying;
-* :func:`run_leaky_gain`: the gain $\sqrt{2/(1+\alpha^2)}$ of leaky ReLU against
-  measured second moments and per-layer growth factors;
-* :func:`run_comparison`: the same deep MLP trained with several activations,
-  each under its matching initialization, on several seeds.
+  with shifted biases or badly scaled weights, and the per-layer profile (the
+  widget's runner); :func:`first_layer_dead_theory` is its closed form for layer 1;
+* :func:`run_dying`: full-batch gradient descent that records how many examples every
+  unit fires on at every step, so a unit can be watched dying.
+
+The one-off sweeps (the factor table, the bias-shift sweep, the leaky-ReLU gain, the
+comparison of activations) are short loops written out in chapter 4 itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,16 +23,12 @@ from ..activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain, le
                            normal_cdf, relu_slope)
 from ..autodiff import Tensor
 from ..diagnostics import layer_profile
-from .profiles import ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training
+from .profiles import deep_mlp
 
-__all__ = ["FAMILY", "MATCHED", "activation_for", "gaussian_mean", "layer_factor",
+__all__ = ["FAMILY", "MATCHED", "N_VAR", "activation_for", "gaussian_mean", "layer_factor",
            "CurvesConfig", "CurvesResult", "run_curves",
-           "FactorConfig", "FactorResult", "run_factor_table",
            "DeadConfig", "DeadResult", "run_dead_units", "first_layer_dead_theory",
-           "ShiftSweepConfig", "ShiftSweepResult", "run_shift_sweep",
-           "DyingConfig", "DyingResult", "run_dying",
-           "LeakyGainConfig", "LeakyGainResult", "run_leaky_gain",
-           "CompareConfig", "CompareResult", "run_comparison"]
+           "DyingConfig", "DyingResult", "run_dying"]
 
 
 def _leaky(alpha):
@@ -55,17 +48,22 @@ FAMILY = {
     "gelu": (gelu, gelu_slope),
 }
 
-#: name -> (init, gain): each activation with the initialization derived for it, the
-#: scale that makes rho = 1 for its slope at 0: Xavier for sigmoid and tanh, He for
-#: ReLU, LeCun times sqrt(2/(1+alpha^2)) for leaky ReLU (the same as He for alpha = 0).
+#: name -> (init, gain): each activation with the weight scale that makes rho = 1 for its
+#: slope at 0: Xavier for tanh (slope 1), He for ReLU, LeCun times sqrt(2/(1+alpha^2)) for
+#: leaky ReLU (He's for alpha = 0), and Xavier times 4 for the sigmoid, whose slope at 0 is
+#: 1/4 (Xavier alone gives it rho <= 1/4). The sigmoid also needs centred biases,
+#: b_l = -1/2 1^T W_l (chapter 2), which a scale cannot express.
 #: (ELU and GELU have no entry: He's scale is not matched to them, see chapter 4.)
 MATCHED = {
-    "sigmoid": ("xavier_normal", 1.0),
+    "sigmoid": ("xavier_normal", 4.0),
     "tanh": ("xavier_normal", 1.0),
     "relu": ("he_normal", 1.0),
     "leaky_relu_0.01": ("lecun_normal", leaky_relu_gain(0.01)),
     "leaky_relu_0.2": ("lecun_normal", leaky_relu_gain(0.2)),
 }
+
+#: n Var(W) of a square layer for each initializer at gain 1 (chapter 3).
+N_VAR = {"lecun_normal": 1.0, "xavier_normal": 1.0, "xavier_uniform": 1.0, "he_normal": 2.0, "orthogonal": 1.0}
 
 
 def activation_for(name):
@@ -128,62 +126,6 @@ def run_curves(config: CurvesConfig = CurvesConfig()) -> CurvesResult:
         out.sum().backward()
         values[name], slopes[name] = out.data, np.array(t.grad)
     return CurvesResult(config=config, z=z, values=values, slopes=slopes)
-
-
-# --- the per-layer gradient factor: prediction against measurement ----------------------------------
-#: n Var(W) of a square layer for each initializer at gain 1 (chapter 3).
-_N_VAR = {"lecun_normal": 1.0, "xavier_normal": 1.0, "xavier_uniform": 1.0, "he_normal": 2.0, "orthogonal": 1.0}
-
-
-@dataclass(frozen=True)
-class FactorConfig:
-    r"""Deep square MLPs (``run_profile``) for each row ``(label, activation, init, gain)``."""
-
-    rows: tuple = (("sigmoid, Xavier", "sigmoid", "xavier_normal", 1.0),
-                   ("ReLU, Xavier", "relu", "xavier_normal", 1.0),
-                   ("ReLU, He", "relu", "he_normal", 1.0))
-    depth: int = 20
-    width: int = 64
-    batch: int = 128
-    seeds: tuple = (0, 1, 2, 3, 4)
-
-
-@dataclass(frozen=True)
-class FactorResult:
-    config: FactorConfig
-    labels: tuple
-    measured: np.ndarray     # (rows, seeds) (g_1 / g_L)^(1/(L-1)), g_l = RMS of dL/dh_l
-    predicted: np.ndarray    # (rows, seeds) the same from rho_l = sqrt(n Var(W) E[phi'(z_l)^2])
-    slope_sq: np.ndarray     # (rows, seeds) E[phi'(z)^2] averaged over layers 2..L
-    profiles: tuple          # (rows,) the ProfileResult of the first seed
-
-
-def run_factor_table(config: FactorConfig = FactorConfig()) -> FactorResult:
-    r"""Measured per-layer gradient factor against $\rho_l = \sqrt{n \operatorname{Var}(W)\, E[\phi'(z_l)^2]}$.
-
-    The expectation is taken over $z \sim N(0, s_l^2)$ with $s_l$ the measured
-    standard deviation of layer $l$'s pre-activations; the prediction for the
-    whole stack is the geometric mean of $\rho_2, \dots, \rho_L$, the Jacobians
-    a gradient crosses from layer $L$ down to layer 1.
-    """
-    L = config.depth
-    shape = (len(config.rows), len(config.seeds))
-    measured, predicted, slope_sq = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    firsts = []
-    for i, (_, name, init, gain) in enumerate(config.rows):
-        slope = FAMILY[name][1]
-        n_var = _N_VAR[init] * gain ** 2
-        for j, seed in enumerate(config.seeds):
-            r = run_profile(ProfileConfig(activation=activation_for(name), init=init, gain=gain, depth=L,
-                                          width=config.width, batch=config.batch, seed=seed))
-            m2 = np.array([gaussian_mean(lambda z: slope(z) ** 2, s) for s in r["z_std"][2:L + 1]])
-            measured[i, j] = layer_factor(r["grad_h_rms"], L, 1)
-            predicted[i, j] = float(np.exp(np.mean(np.log(np.sqrt(n_var * m2)))))
-            slope_sq[i, j] = float(np.mean(m2))
-            if j == 0:
-                firsts.append(r)
-    return FactorResult(config=config, labels=tuple(r[0] for r in config.rows), measured=measured,
-                        predicted=predicted, slope_sq=slope_sq, profiles=tuple(firsts))
 
 
 # --- dead units at initialization ------------------------------------------------------------
@@ -275,43 +217,6 @@ def first_layer_dead_theory(shift, weight_norms, n) -> np.ndarray:
     return np.mean(p_off ** n, axis=-1)
 
 
-@dataclass(frozen=True)
-class ShiftSweepConfig:
-    """First-layer dead fractions of one-hidden-layer He-initialized ReLU nets, over bias shifts."""
-
-    shifts: tuple = tuple(np.round(np.linspace(-7.0, 0.0, 15), 2))
-    width: int = 64
-    n: int = 256
-    seeds: tuple = (0, 1, 2, 3, 4)
-
-
-@dataclass(frozen=True)
-class ShiftSweepResult:
-    config: ShiftSweepConfig
-    shifts: np.ndarray
-    measured: np.ndarray          # (seeds, shifts) fraction of dead first-layer units
-    theory: np.ndarray            # (seeds, shifts) first_layer_dead_theory for the same weights
-    grid: np.ndarray              # 201 shifts spanning config.shifts, for drawing the theory line
-    grid_theory: np.ndarray       # (201,) the theory on the grid, averaged over the seeds
-
-
-def run_shift_sweep(config: ShiftSweepConfig = ShiftSweepConfig()) -> ShiftSweepResult:
-    """Measured vs predicted fraction of dead first-layer units for every bias shift and seed."""
-    shifts = np.asarray(config.shifts, dtype=float)
-    measured = np.zeros((len(config.seeds), len(shifts)))
-    theory = np.zeros_like(measured)
-    grid = np.linspace(shifts.min(), shifts.max(), 201)
-    grid_theory = np.zeros_like(grid)
-    for i, seed in enumerate(config.seeds):
-        for k, b in enumerate(shifts):
-            r = run_dead_units(DeadConfig(bias_shift=b, depth=1, width=config.width, n=config.n, seed=seed))
-            measured[i, k] = r.dead[0]
-        theory[i] = first_layer_dead_theory(shifts, r.first_layer_norms, config.n)
-        grid_theory += first_layer_dead_theory(grid, r.first_layer_norms, config.n) / len(config.seeds)
-    return ShiftSweepResult(config=config, shifts=shifts, measured=measured, theory=theory, grid=grid,
-                            grid_theory=grid_theory)
-
-
 # --- a unit dying during training --------------------------------------------------------------
 @dataclass(frozen=True)
 class DyingConfig:
@@ -381,96 +286,3 @@ def run_dying(config: DyingConfig = DyingConfig()) -> DyingResult:
         else:
             model(x, hook=count(config.steps))
     return DyingResult(config=config, losses=record, active=active, unit_grad=unit_grad, message=message)
-
-
-# --- the leaky-ReLU gain ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class LeakyGainConfig:
-    r"""Leaky ReLU with slope $\alpha$ for each of ``slopes``.
-
-    ``samples`` standard-normal draws estimate $E[\phi(z)^2]$; deep MLPs of ``depth``
-    layers (``width`` units, ``batch`` examples, one per seed) measure how
-    $\operatorname{std}(z_l)$ and the gradient RMS change per layer, with He's gain
-    $\sqrt 2$ (which ignores $\alpha$) and with the leaky gain $\sqrt{2/(1+\alpha^2)}$.
-    """
-
-    slopes: tuple = (0.0, 0.01, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
-    samples: int = 200_000
-    depth: int = 20
-    width: int = 64
-    batch: int = 128
-    seeds: tuple = (0, 1, 2, 3, 4)
-
-
-@dataclass(frozen=True)
-class LeakyGainResult:
-    config: LeakyGainConfig
-    slopes: np.ndarray
-    second_moment: np.ndarray     # (slopes,) mean of phi(z)^2 over the samples, Var(z) = 1
-    slope_moment: np.ndarray      # (slopes,) mean of phi'(z)^2 over the samples
-    forward: dict                 # "he" / "leaky" -> (slopes, seeds) per-layer factor of std(z_l)
-    backward: dict                # "he" / "leaky" -> (slopes, seeds) per-layer factor of RMS(dL/dh_l)
-
-    @staticmethod
-    def theory(slopes, gain_sq=2.0) -> np.ndarray:
-        r"""Per-layer factor $\sqrt{g^2 (1+\alpha^2)/2}$ predicted for weights of variance $g^2/n$."""
-        slopes = np.asarray(slopes, dtype=float)
-        return np.sqrt(gain_sq * (1.0 + slopes ** 2) / 2.0)
-
-
-def run_leaky_gain(config: LeakyGainConfig = LeakyGainConfig()) -> LeakyGainResult:
-    """Second moments by sampling, and per-layer factors in deep leaky-ReLU MLPs."""
-    z = np.random.default_rng(0).standard_normal(config.samples)
-    slopes = np.asarray(config.slopes, dtype=float)
-    m2 = np.array([np.mean(ops.leaky_relu(z, a).data ** 2) for a in slopes])
-    s2 = np.array([np.mean(leaky_relu_slope(z, a) ** 2) for a in slopes])
-    L = config.depth
-    forward = {k: np.zeros((len(slopes), len(config.seeds))) for k in ("he", "leaky")}
-    backward = {k: np.zeros((len(slopes), len(config.seeds))) for k in ("he", "leaky")}
-    for i, a in enumerate(slopes):
-        for k, gain in (("he", np.sqrt(2.0)), ("leaky", leaky_relu_gain(a))):
-            for j, seed in enumerate(config.seeds):
-                r = run_profile(ProfileConfig(activation=_leaky(a), init="lecun_normal", gain=gain,
-                                              depth=L, width=config.width, batch=config.batch, seed=seed))
-                forward[k][i, j] = layer_factor(r["z_std"], 1, L)
-                backward[k][i, j] = layer_factor(r["grad_h_rms"], L, 1)
-    return LeakyGainResult(config=config, slopes=slopes, second_moment=m2, slope_moment=s2,
-                           forward=forward, backward=backward)
-
-
-# --- the same deep MLP with different activations -------------------------------------------------
-@dataclass(frozen=True)
-class CompareConfig:
-    """Full-batch SGD on teacher regression; each activation under its :data:`MATCHED` init."""
-
-    names: tuple = ("sigmoid", "tanh", "relu", "leaky_relu_0.2")
-    depth: int = 15
-    width: int = 32
-    n: int = 128
-    lr: float = 0.01
-    steps: int = 150
-    seeds: tuple = (0, 1, 2)
-
-
-@dataclass(frozen=True)
-class CompareResult:
-    config: CompareConfig
-    runs: dict = field(default_factory=dict)   # name -> tuple of TrainResult, one per seed
-
-    def final_losses(self, name) -> np.ndarray:
-        return np.array([r.final_loss for r in self.runs[name]])
-
-    def first_grad_norms(self, name) -> np.ndarray:
-        """(seeds, steps) ||dL/dW_1|| before each step."""
-        return np.array([r.first_grad_norms for r in self.runs[name]])
-
-
-def run_comparison(config: CompareConfig = CompareConfig()) -> CompareResult:
-    """Train the same architecture with each activation, each with its matching init."""
-    runs = {}
-    for name in config.names:
-        init, gain = MATCHED[name]
-        base = TrainConfig(activation=activation_for(name), init=init, gain=gain, depth=config.depth,
-                           width=config.width, n=config.n, lr=config.lr, steps=config.steps)
-        runs[name] = tuple(run_training(replace(base, seed=s)) for s in config.seeds)
-    return CompareResult(config=config, runs=runs)

@@ -10,8 +10,8 @@ import numpy as np
 from .common import axes_or_new, positive_or_nan, show_message
 from .profiles import plot_profile
 
-__all__ = ["plot_curves", "plot_factor_table", "plot_shift_sweep", "plot_dead_by_layer", "plot_dead_units", "plot_unit_activity",
-           "plot_dead_over_training", "plot_leaky_gain", "plot_comparison", "LABELS"]
+__all__ = ["plot_curves", "plot_dead_by_layer", "plot_dead_units", "plot_unit_activity",
+           "plot_dead_over_training", "LABELS"]
 
 #: Legend labels for the activation names of ``experiments.rectifiers.FAMILY``.
 #: (Matplotlib mathtext strings; the value is not shown in the API page.)
@@ -41,42 +41,6 @@ def plot_curves(result, which="value", ax=None):
     ax.set_xlabel("pre-activation $z$")
     ax.set_ylabel(r"$\phi(z)$" if which == "value" else r"slope $\phi'(z)$ (from backward())")
     ax.set_title("the activations" if which == "value" else "their derivatives")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_factor_table(result, ax=None):
-    """Measured per-layer gradient factor against the predicted one, one marker per row and seed."""
-    ax = axes_or_new(ax)
-    lo = min(result.measured.min(), result.predicted.min()) - 0.05
-    hi = max(result.measured.max(), result.predicted.max()) + 0.05
-    ax.plot([lo, hi], [lo, hi], "k-", lw=0.8, label="measured = predicted")
-    markers = "osD^vP*X"
-    for i, label in enumerate(result.labels):
-        ax.plot(result.predicted[i], result.measured[i], markers[i % len(markers)], mfc="none",
-                color=f"C{i}", label=label)
-    ax.set_aspect("equal")
-    ax.grid(True, alpha=0.3)
-    ax.set_xlabel(r"predicted $\rho$ (geometric mean of $\rho_l$)")
-    ax.set_ylabel(r"measured factor per layer, RMS of $\partial L/\partial h_l$")
-    ax.set_title(f"{result.config.depth} layers of width {result.config.width}, "
-                 f"{len(result.config.seeds)} seeds each")
-    ax.legend(fontsize=7)
-    return ax
-
-
-def plot_shift_sweep(result, ax=None):
-    """Measured fraction of dead first-layer units (points, one per seed) against the theory line."""
-    ax = axes_or_new(ax)
-    for i, row in enumerate(result.measured):
-        ax.plot(result.shifts, row, "o", mfc="none", color="tab:blue", alpha=0.6,
-                label="measured (one seed each)" if i == 0 else None)
-    ax.plot(result.grid, result.grid_theory, "-", color="black",
-            label=r"theory: mean of $\Phi(-b/\|w_j\|)^n$")
-    ax.set_xlabel("bias shift $b$ of every first-layer unit")
-    ax.set_ylabel("fraction of dead units in layer 1")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title(f"dead on all {result.config.n} examples")
     ax.legend(fontsize=8)
     return ax
 
@@ -116,7 +80,7 @@ def plot_unit_activity(result, units, ax=None):
     steps = np.arange(result.active.shape[0])
     for layer, j in units:
         ax.plot(steps, result.active[:, layer - 1, j], label=f"layer {layer}, unit {j}")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("gradient-descent step (full batch)")
     ax.set_ylabel(f"examples (of {result.config.n}) with $z > 0$")
     ax.set_title(f"learning rate {result.config.lr:g}")
     ax.legend(fontsize=8)
@@ -132,67 +96,11 @@ def plot_dead_over_training(result, ax=None):
     steps = np.arange(dead.shape[0])
     for l in range(dead.shape[1]):
         ax.plot(steps, dead[:, l], label=f"layer {l + 1}")
-    ax.set_xlabel("SGD step")
+    ax.set_xlabel("gradient-descent step (full batch)")
     ax.set_ylabel("fraction of dead units")
     ax.set_ylim(-0.03, 1.03)
     ax.set_title(f"learning rate {result.config.lr:g}")
     ax.legend(fontsize=8)
     if result.message:
         show_message(ax, result.message)
-    return ax
-
-
-def plot_leaky_gain(result, which="forward", ax=None):
-    r"""Per-layer factors measured in deep leaky-ReLU nets (points) against theory (lines).
-
-    ``which`` is ``"forward"`` (std of $z_l$), ``"backward"`` (gradient RMS) or
-    ``"moment"`` ($E[\phi(z)^2]$ and $E[\phi'(z)^2]$ for $z \sim N(0, 1)$).
-    """
-    ax = axes_or_new(ax)
-    a = result.slopes
-    grid = np.linspace(0.0, max(1.0, float(a.max())), 201)
-    if which == "moment":
-        ax.plot(grid, (1 + grid ** 2) / 2, "k-", label=r"theory $(1+\alpha^2)/2$")
-        ax.plot(a, result.second_moment, "o", mfc="none", label=r"sampled $E[\phi(z)^2]$")
-        ax.plot(a, result.slope_moment, "x", label=r"sampled $E[\phi'(z)^2]$")
-        ax.set_ylabel(r"second moment, $\mathrm{Var}(z) = 1$")
-        ax.set_title("one layer")
-    else:
-        table = result.forward if which == "forward" else result.backward
-        ax.plot(grid, result.theory(grid, 2.0), "-", color="tab:red",
-                label=r"theory, He gain $\sqrt{2}$: $\sqrt{1+\alpha^2}$")
-        ax.plot(grid, np.ones_like(grid), "-", color="tab:blue",
-                label=r"theory, leaky gain $\sqrt{2/(1+\alpha^2)}$: 1")
-        for key, color in (("he", "tab:red"), ("leaky", "tab:blue")):
-            values = table[key]
-            ax.errorbar(a, values.mean(axis=1), yerr=[values.mean(axis=1) - values.min(axis=1),
-                                                       values.max(axis=1) - values.mean(axis=1)],
-                        fmt="o", mfc="none", color=color, capsize=2,
-                        label=f"measured ({'He' if key == 'he' else 'leaky'} gain), mean and range")
-        what = r"std of $z_l$" if which == "forward" else r"RMS of $\partial L/\partial h_l$"
-        ax.set_ylabel(f"factor per layer, {what}")
-        ax.set_title(f"{which}: {result.config.depth} layers of width {result.config.width}")
-    ax.set_xlabel(r"leaky slope $\alpha$")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_comparison(result, stat="losses", ax=None, colors=None):
-    """Training loss (``stat="losses"``) or first-layer gradient norm (``"first_grad_norms"``)
-    against the step, one line per seed, one colour per activation."""
-    ax = axes_or_new(ax)
-    colors = colors or {}
-    for i, (name, runs) in enumerate(result.runs.items()):
-        color = colors.get(name, f"C{i}")
-        for k, run in enumerate(runs):
-            values = positive_or_nan(getattr(run, stat))
-            ax.plot(np.arange(len(values)), values, color=color, lw=1, alpha=0.8,
-                    label=_label(name) if k == 0 else None)
-    ax.set_yscale("log")
-    ax.set_xlabel("SGD step")
-    ax.set_ylabel("training loss (MSE)" if stat == "losses" else r"$\|\partial L/\partial W_1\|$")
-    messages = [r.message for runs in result.runs.values() for r in runs if r.message]
-    if messages:
-        show_message(ax, f"{len(messages)} run(s) diverged: " + messages[0])
-    ax.legend(fontsize=8)
     return ax
