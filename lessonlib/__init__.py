@@ -3,7 +3,7 @@
 Every gradient in the course is computed by :mod:`lessonlib.autodiff`, a float64
 reverse-mode engine short enough to read in one sitting.
 """
-from . import data, gradcheck, init, nn  # noqa: F401  (lessonlib.init etc.)
+from . import data, gradcheck, init, interop, nn, optim  # noqa: F401  (lessonlib.init etc.)
 from .anomaly import detect_anomaly
 from .autodiff import Tensor, defvjp, primitive
 from .gradcheck import check_grad, grad_report, numerical_grad, rel_error

@@ -12,16 +12,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import activations, ops
+from . import activations
 from .autodiff import Tensor
 
 __all__ = ["LayerStats", "Profile", "layer_profile", "SLOPES", "SATURATION_LEVEL"]
 
 #: Activation slopes phi'(z) for the activations whose saturation we can measure.
+#: (From :data:`lessonlib.activations.REGISTRY`; ReLU has none: its zero slope is "dead", below.)
 SLOPES = {
-    ops.sigmoid: ops.sigmoid_slope,
-    ops.tanh: ops.tanh_slope,
-    activations.elu: activations.elu_slope,                          # saturated where z < ln(0.01)
+    **{activations.REGISTRY[n].fn: activations.REGISTRY[n].slope for n in ("sigmoid", "tanh", "elu")},
     activations.gelu: lambda z: np.abs(activations.gelu_slope(z)),  # GELU's slope is negative for z < -0.75
 }
 

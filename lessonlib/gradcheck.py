@@ -7,12 +7,22 @@ $u \approx 10^{-16}$ in float64). With $\epsilon = 10^{-6}$ a correct gradient o
 a well-scaled function agrees to about $10^{-9}$; a wrong one is off by
 $10^{-1}$ or more. When the true gradient is much smaller than
 $u\,|f|/\epsilon$ (deep networks), the difference quotient is noise.
+
+So the comparison uses an absolute and a relative tolerance, as torch's
+``gradcheck`` does: autodiff $a$ and central difference $n$ agree when
+$|a - n| \le \text{atol} + \text{tol}\cdot\max(|a|, |n|)$. Where both are
+below ``atol`` the gradient is *about 0*: that passes, but the report says that
+such a point cannot tell a right derivative from a wrong one (check at another
+point). A kink (``relu`` at 0) is named as the likely cause of a mismatch.
 """
 from __future__ import annotations
 
+import numbers
+import warnings
+
 import numpy as np
 
-from .autodiff import Tensor, as_float_array
+from .autodiff import Tensor, as_float_array, topological_order
 
 __all__ = ["rel_error", "numerical_grad", "check_grad", "grad_report"]
 
@@ -31,12 +41,27 @@ def _scalar(value, op: str) -> float:
     return float(data.item())
 
 
+def _positive(op, label, value, zero_ok=False):
+    bad = (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+           or not np.isfinite(value) or value < 0 or (value == 0 and not zero_ok))
+    if bad:
+        raise ValueError(f"{op}: {label} must be a finite number {'>=' if zero_ok else '>'} 0, got {value!r}")
+    return float(value)
+
+
+def _callable(op, f):
+    if not callable(f):
+        raise TypeError(f"{op}: f must be a function, got {type(f).__name__}")
+
+
 def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     """df/dx by central differences, one entry of ``x`` at a time.
 
     ``f`` maps a float array shaped like ``x`` to a scalar (a float or a
     one-element Tensor). Costs two evaluations of ``f`` per entry of ``x``.
     """
+    _callable("numerical_grad", f)
+    eps = _positive("numerical_grad", "eps", eps)
     x = np.array(as_float_array(x, "numerical_grad"), dtype=np.float64)  # a private copy
     grad = np.empty_like(x)
     for i in range(x.size):
@@ -51,20 +76,24 @@ def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     return grad
 
 
-def _autodiff_grads(f, tensors):
-    for t in tensors:
+def _autodiff_grads(op, f, tensors):
+    _callable(op, f)
+    if not tensors:
+        raise TypeError(f"{op}: pass the input Tensors after f, e.g. {op}(f, x)")
+    for i, t in enumerate(tensors):
         if not isinstance(t, Tensor) or not t.requires_grad:
-            raise TypeError("check_grad: every input must be a Tensor with requires_grad=True")
+            raise TypeError(f"{op}: every input must be a Tensor with requires_grad=True; input {i} "
+                            f"is {'a Tensor without requires_grad' if isinstance(t, Tensor) else type(t).__name__}")
         t.zero_grad()
     out = f(*tensors)
     if not isinstance(out, Tensor) or out.size != 1:
         raise ValueError(
-            f"check_grad: f must return a one-element Tensor, got {type(out).__name__} "
-            f"of shape {np.shape(getattr(out, 'data', out))}"
+            f"{op}: f must return a one-element Tensor, got {type(out).__name__} "
+            f"of shape {np.shape(getattr(out, '_value', out))}"
         )
     if out.requires_grad:
         out.backward()
-    return [np.zeros(t.shape) if t.grad is None else t.grad for t in tensors]
+    return out, [np.zeros(t.shape) if t.grad is None else np.array(t.grad) for t in tensors]
 
 
 def _f_of_input(f, tensors, i):
@@ -72,52 +101,114 @@ def _f_of_input(f, tensors, i):
     return lambda x: f(*(Tensor(x) if j == i else t for j, t in enumerate(tensors)))
 
 
-def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: int = 0) -> float:
-    """Largest relative error between autodiff and central differences.
+def _floor(atol, f_value, eps):
+    """The smallest difference the check can resolve: atol, or the rounding noise of the quotient."""
+    return max(atol, 10 * np.finfo(float).eps * max(abs(f_value), 1.0) / eps)
+
+
+def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: int = 0,
+               atol: float = 1e-8) -> float:
+    r"""Largest relative error between autodiff and central differences.
 
     ``f`` maps the given Tensors (each with ``requires_grad=True``) to a
     one-element Tensor. For each input, the autodiff gradient is compared with
     the central difference along three random unit directions. Leaves each
     input's ``.grad`` holding its autodiff gradient.
 
-    With ``tol`` set, an error above it raises ``AssertionError`` with a
-    report (see :func:`grad_report`) that says which input is wrong and how.
+    A direction along which both derivatives are below ``atol`` (or below the
+    rounding noise of the difference quotient, if that is larger) counts as
+    agreeing: the gradient is about 0 there, which says nothing either way, so
+    a warning suggests another point when that is all the check saw.
+
+    With ``tol`` set, a direction with $|a - n| > \text{atol} + \text{tol}\max(|a|,|n|)$
+    raises ``AssertionError`` with a report (see :func:`grad_report`) that says
+    which input is wrong and how.
     """
-    grads = _autodiff_grads(f, tensors)
+    eps = _positive("check_grad", "eps", eps)
+    atol = _positive("check_grad", "atol", atol, zero_ok=True)
+    if tol is not None:
+        tol = _positive("check_grad", "tol", tol, zero_ok=True)
+    out, grads = _autodiff_grads("check_grad", f, tensors)
+    floor = _floor(atol, float(out._value), eps)
     rng = np.random.default_rng(seed)
-    worst = 0.0
+    worst, failed, resolved = 0.0, False, False
     for i, t in enumerate(tensors):
         f_i = _f_of_input(f, tensors, i)
         for _ in range(3):
             v = rng.standard_normal(t.shape)
-            v /= np.linalg.norm(v)
-            numeric = (_scalar(f_i(t.data + eps * v), "check_grad")
-                       - _scalar(f_i(t.data - eps * v), "check_grad")) / (2 * eps)
-            err = rel_error(np.sum(grads[i] * v), numeric)
-            worst = max(worst, err) if np.isfinite(err) else np.inf   # (max() skips a nan)
-    if tol is not None and worst > tol:
-        raise AssertionError(grad_report(f, *tensors, eps=eps))
+            v /= np.linalg.norm(v) if t.size else 1.0
+            numeric = (_scalar(f_i(t._value + eps * v), "check_grad")
+                       - _scalar(f_i(t._value - eps * v), "check_grad")) / (2 * eps)
+            analytic = float(np.sum(grads[i] * v))
+            scale, diff = max(abs(analytic), abs(numeric)), abs(analytic - numeric)
+            if not np.isfinite(diff):
+                worst, failed = np.inf, True
+                continue
+            if scale > floor:
+                resolved = True
+                worst = max(worst, diff / scale)
+            if tol is not None and diff > floor + tol * scale:
+                failed = True
+    if failed and tol is not None:
+        raise AssertionError(grad_report(f, *tensors, eps=eps, atol=atol))
+    if not resolved and np.isfinite(worst):
+        warnings.warn(f"check_grad: the gradient is about 0 here (every directional derivative "
+                      f"is below {floor:.1e}), so this point cannot tell a right gradient from a "
+                      "wrong one: check at another point", stacklevel=2)
+    for t, g in zip(tensors, grads):
+        t.grad = g
     return worst
 
 
-def grad_report(f, *tensors, eps: float = 1e-6) -> str:
+def grad_report(f, *tensors, eps: float = 1e-6, atol: float = 1e-8) -> str:
     """Compare autodiff with central differences entry by entry, in words."""
-    grads = _autodiff_grads(f, tensors)
+    eps = _positive("grad_report", "eps", eps)
+    atol = _positive("grad_report", "atol", atol, zero_ok=True)
+    out, grads = _autodiff_grads("grad_report", f, tensors)
+    floor = _floor(atol, float(out._value), eps)
+    kinks = _kinks(out, eps)
     lines = []
     for i, (t, analytic) in enumerate(zip(tensors, grads)):
-        numeric = numerical_grad(_f_of_input(f, tensors, i), t.data, eps)
+        numeric = numerical_grad(_f_of_input(f, tensors, i), t._value, eps)
         err = rel_error(analytic, numeric)
         head = f"input {i} (shape {t.shape}): relative error {err:.2e}"
-        if err < 1e-6:                      # (False for a nan: reported as wrong)
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        with np.errstate(invalid="ignore"):
+            agree = np.abs(analytic - numeric) <= floor + 1e-6 * scale
+        if np.all(agree) and np.all(scale <= floor):
+            lines.append(f"input {i} (shape {t.shape}): the gradient is about 0 here (every entry "
+                         f"below {floor:.1e}): check at another point")
+            continue
+        if np.all(agree):                   # (False for a nan: reported as wrong)
             lines.append(head + ", ok")
             continue
-        idx = np.unravel_index(np.argmax(np.abs(analytic - numeric)), t.shape)
+        idx = np.unravel_index(np.argmax(np.where(agree, -1.0, np.abs(analytic - numeric))), t.shape)
         where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        hint = kinks or _hint(analytic, numeric)
         lines.append(
             f"{head}, WRONG\n  worst entry x{where}: autodiff {analytic[idx]:.6g}, "
-            f"central difference {numeric[idx]:.6g}\n  hint: {_hint(analytic, numeric)}"
+            f"central difference {numeric[idx]:.6g}\n  hint: {hint}"
         )
+    for t, g in zip(tensors, grads):
+        t.grad = g
     return "gradient check:\n" + "\n".join(lines)
+
+
+_KINKED = {"relu": 0, "leaky_relu": 0, "elu": 0}
+
+
+def _kinks(out, eps) -> str:
+    """Name an op of f whose input sits within eps of a kink (where its slope jumps)."""
+    for node in topological_order(out):
+        name = node._op.__name__.lstrip("_") if node._op is not None else None
+        if name in _KINKED and node._args:
+            x = node._args[0]
+            near = np.abs(x - _KINKED[name]) <= 2 * eps
+            if near.any():
+                return (f"possibly a kink, not a bug: {int(near.sum())} input(s) of {name} lie within "
+                        f"{2 * eps:g} of {_KINKED[name]}, where its slope jumps, so central differences "
+                        "straddle the kink and average the two slopes; check at another point")
+    return ""
 
 
 def _hint(analytic, numeric) -> str:

@@ -15,6 +15,9 @@ initializer        Var(W)                                      derived for
 ``orthogonal``     gain² · orthonormal rows or columns         dynamical isometry
 ``normal``         gain²  (N(0, 1) when gain = 1)              the naive choice
 =================  ==========================================  ==============
+
+The same table in code: ``VARIANCE[name](fan_in, fan_out)`` at gain 1, and
+``weight_variance(name, fan_in, fan_out, gain)``; the initializers draw with it.
 """
 from __future__ import annotations
 
@@ -22,7 +25,29 @@ import numbers
 
 import numpy as np
 
+# __all__ lists the initializers only: it is the list of names that ``Linear(init=...)``
+# and the experiments accept. The Var(W) table below is public too.
 __all__ = ["lecun_normal", "xavier_normal", "xavier_uniform", "he_normal", "orthogonal", "normal"]
+
+#: Var(W) of each initializer as a function of (fan_in, fan_out) at gain 1: the table
+#: above, in code. Multiply by gain**2. (Orthogonal: each of the max(fan_in, fan_out)
+#: entries of a unit column or row carries 1/max(fan_in, fan_out) of its squared length.)
+VARIANCE = {
+    "normal": lambda fan_in, fan_out: 1.0,
+    "lecun_normal": lambda fan_in, fan_out: 1.0 / fan_in,
+    "xavier_normal": lambda fan_in, fan_out: 2.0 / (fan_in + fan_out),
+    "xavier_uniform": lambda fan_in, fan_out: 2.0 / (fan_in + fan_out),
+    "he_normal": lambda fan_in, fan_out: 2.0 / fan_in,
+    "orthogonal": lambda fan_in, fan_out: 1.0 / max(fan_in, fan_out),
+}
+
+
+def weight_variance(init, fan_in, fan_out, gain=1.0) -> float:
+    """Var(W) of the initializer called ``init`` for a (fan_in, fan_out) layer at ``gain``."""
+    if init not in VARIANCE:
+        raise ValueError(f"weight_variance: unknown initializer {init!r}; choose one of {sorted(VARIANCE)}")
+    _check("weight_variance", fan_in, fan_out, np.random.default_rng(0), gain)
+    return gain * gain * VARIANCE[init](fan_in, fan_out)
 
 
 def _check(name, fan_in, fan_out, rng, gain):
@@ -41,32 +66,32 @@ def _check(name, fan_in, fan_out, rng, gain):
 def normal(fan_in, fan_out, *, rng, gain=1.0):
     """W ~ N(0, gain²): the unscaled choice whose effect grows with width."""
     _check("normal", fan_in, fan_out, rng, gain)
-    return gain * rng.standard_normal((fan_in, fan_out))
+    return gain * np.sqrt(VARIANCE["normal"](fan_in, fan_out)) * rng.standard_normal((fan_in, fan_out))
 
 
 def lecun_normal(fan_in, fan_out, *, rng, gain=1.0):
     """W ~ N(0, gain²/fan_in): keeps Var(h) fixed forward through linear layers."""
     _check("lecun_normal", fan_in, fan_out, rng, gain)
-    return gain * np.sqrt(1.0 / fan_in) * rng.standard_normal((fan_in, fan_out))
+    return gain * np.sqrt(VARIANCE["lecun_normal"](fan_in, fan_out)) * rng.standard_normal((fan_in, fan_out))
 
 
 def xavier_normal(fan_in, fan_out, *, rng, gain=1.0):
     """W ~ N(0, gain²·2/(fan_in+fan_out)) (Glorot & Bengio, 2010)."""
     _check("xavier_normal", fan_in, fan_out, rng, gain)
-    return gain * np.sqrt(2.0 / (fan_in + fan_out)) * rng.standard_normal((fan_in, fan_out))
+    return gain * np.sqrt(VARIANCE["xavier_normal"](fan_in, fan_out)) * rng.standard_normal((fan_in, fan_out))
 
 
 def xavier_uniform(fan_in, fan_out, *, rng, gain=1.0):
     """W ~ U(-a, a) with a = gain·√(6/(fan_in+fan_out)): the same variance as xavier_normal."""
     _check("xavier_uniform", fan_in, fan_out, rng, gain)
-    limit = gain * np.sqrt(6.0 / (fan_in + fan_out))
+    limit = gain * np.sqrt(3.0 * VARIANCE["xavier_uniform"](fan_in, fan_out))   # Var(U(-a, a)) = a^2/3
     return rng.uniform(-limit, limit, size=(fan_in, fan_out))
 
 
 def he_normal(fan_in, fan_out, *, rng, gain=1.0):
     """W ~ N(0, gain²·2/fan_in) (He et al., 2015): the 2 undoes ReLU halving E[h²]."""
     _check("he_normal", fan_in, fan_out, rng, gain)
-    return gain * np.sqrt(2.0 / fan_in) * rng.standard_normal((fan_in, fan_out))
+    return gain * np.sqrt(VARIANCE["he_normal"](fan_in, fan_out)) * rng.standard_normal((fan_in, fan_out))
 
 
 def orthogonal(fan_in, fan_out, *, rng, gain=1.0):

@@ -30,8 +30,9 @@ import numbers
 
 import numpy as np
 
-from . import nn
+from .activations import lookup
 from .autodiff import Tensor, as_float_array, defvjp, primitive
+from .layers import Linear
 from .module import Module
 
 __all__ = ["batch_norm", "batch_statistics", "BatchNorm", "BNMLP"]
@@ -155,7 +156,7 @@ class BNMLP(Module):
     $\beta$ of batch normalization takes its place (a bias added before the
     normalization would be subtracted again with the batch mean).
 
-    ``layers`` are the :class:`~lessonlib.nn.Linear` layers and ``norms`` the
+    ``layers`` are the :class:`~lessonlib.layers.Linear` layers and ``norms`` the
     :class:`BatchNorm` layers, so :func:`lessonlib.diagnostics.layer_profile` works.
     """
 
@@ -163,12 +164,9 @@ class BNMLP(Module):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"BNMLP: sizes needs an input and an output width, got {sizes}")
-        if not callable(activation) and activation not in nn.ACTIVATIONS:
-            raise ValueError(f"BNMLP: unknown activation {activation!r}; choose one of "
-                             f"{sorted(nn.ACTIVATIONS)} or pass a function")
-        self.activation = activation if callable(activation) else nn.ACTIVATIONS[activation]
+        self.activation = lookup(activation, "BNMLP")
         pairs = list(zip(sizes[:-1], sizes[1:]))
-        self.layers = [nn.Linear(a, b, init=init, rng=rng, bias=(l == len(pairs)))
+        self.layers = [Linear(a, b, init=init, rng=rng, bias=(l == len(pairs)))
                        for l, (a, b) in enumerate(pairs, start=1)]
         self.norms = [BatchNorm(b, eps=eps, momentum=momentum) for _, b in pairs[:-1]]
 

@@ -55,7 +55,13 @@ defvjp(_columns, _columns_vjp)
 
 def columns(a, start, stop):
     """Columns ``start:stop`` of the last axis of ``a`` (the LSTM cuts its four gates this way)."""
-    n = np.shape(as_float_array(a, "columns"))[-1]
+    shape = np.shape(as_float_array(a, "columns"))
+    if not shape:
+        raise ValueError("columns: a 0-d tensor has no columns")
+    n = shape[-1]
+    for label, v in (("start", start), ("stop", stop)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"columns: {label} must be an integer, got {v!r}")
     if not (0 <= start < stop <= n):
         raise ValueError(f"columns: need 0 <= start < stop <= {n}, got start={start}, stop={stop}")
     return _columns(a, start=int(start), stop=int(stop))
@@ -98,6 +104,10 @@ class RNNCell(Module):
     def __init__(self, n_in, n_hidden, *, rng, init="lecun_normal",
                  recurrent_init="orthogonal", radius=1.0):
         _check_sizes("RNNCell", n_in, n_hidden, rng)
+        if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real) \
+                or not np.isfinite(radius) or radius < 0:
+            raise ValueError(f"RNNCell: radius (the spectral radius of W_hh) must be a finite "
+                             f"number >= 0, got {radius!r}")
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
         self.W_xh = Tensor(_make("initializer", init)(n_in, n_hidden, rng=rng), requires_grad=True)
         self.W_hh = Tensor(_make("initializer", recurrent_init)(n_hidden, n_hidden, rng=rng, gain=radius),
@@ -127,6 +137,9 @@ class LSTMCell(Module):
     def __init__(self, n_in, n_hidden, *, rng, forget_bias=1.0, init="lecun_normal",
                  recurrent_init="orthogonal"):
         _check_sizes("LSTMCell", n_in, n_hidden, rng)
+        if isinstance(forget_bias, (bool, np.bool_)) or not isinstance(forget_bias, numbers.Real) \
+                or not np.isfinite(forget_bias):
+            raise ValueError(f"LSTMCell: forget_bias must be a finite number, got {forget_bias!r}")
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
         make_x, make_h = _make("initializer", init), _make("initializer", recurrent_init)
         # one (fan_in, n_hidden) block per gate, so each gate is initialized like an RNN cell

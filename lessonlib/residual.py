@@ -39,19 +39,15 @@ import numbers
 
 import numpy as np
 
-from . import nn
+from .activations import lookup
+from .layers import Linear
 from .module import Module
 
 __all__ = ["ResidualBlock", "ResidualMLP"]
 
 
 def _activation(value):
-    if callable(value):
-        return value
-    if value not in nn.ACTIVATIONS:
-        raise ValueError(f"unknown activation {value!r}; choose one of {sorted(nn.ACTIVATIONS)} "
-                         "or pass a function")
-    return nn.ACTIVATIONS[value]
+    return lookup(value, "residual")
 
 
 def _check_positive_int(name, label, value):
@@ -74,7 +70,7 @@ class ResidualBlock(Module):
                 or not np.isfinite(branch_scale):
             raise ValueError(f"ResidualBlock: branch_scale must be a finite number, got {branch_scale!r}")
         self.activation = _activation(activation)
-        self.branch = [nn.Linear(width, width, init=init, rng=rng) for _ in range(branch_depth)]
+        self.branch = [Linear(width, width, init=init, rng=rng) for _ in range(branch_depth)]
         self.branch_scale = float(branch_scale)
         if zero_last:
             self.branch[-1].W.data[...] = 0.0
@@ -120,11 +116,11 @@ class ResidualMLP(Module):
                 or n_blocks < 0:
             raise ValueError(f"ResidualMLP: n_blocks must be an integer >= 0, got {n_blocks!r}")
         self.activation = _activation(activation)
-        inp = nn.Linear(n_in, width, init=init, rng=rng)
+        inp = Linear(n_in, width, init=init, rng=rng)
         blocks = [ResidualBlock(width, activation=activation, init=init, rng=rng,
                                 branch_scale=branch_scale, zero_last=zero_last,
                                 branch_depth=branch_depth) for _ in range(n_blocks)]
-        out = nn.Linear(width, n_out, init=init, rng=rng)
+        out = Linear(width, n_out, init=init, rng=rng)
         self.layers = [inp, *blocks, out]     # the only place they are stored: parameters() counts each once
 
     inp = property(lambda self: self.layers[0], doc="The input projection (a Linear).")

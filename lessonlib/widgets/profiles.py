@@ -10,12 +10,22 @@ from .common import interactive_figure
 __all__ = ["profile_widget", "PROFILE_CONTROLS"]
 
 
+_ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+_INITS = ["normal", "lecun_normal", "xavier_normal", "he_normal", "orthogonal"]
+
+
+def _choice(label, value, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"profile_widget: the {label} control offers {options}; got {value!r}")
+    return value
+
+
 def _controls(defaults: ProfileConfig) -> dict:
     return {
-        "activation": W.Dropdown(options=["sigmoid", "tanh", "relu", "leaky_relu", "identity"],
-                                 value=defaults.activation, description="activation"),
-        "init": W.Dropdown(options=["normal", "lecun_normal", "xavier_normal", "he_normal", "orthogonal"],
-                           value=defaults.init, description="init"),
+        "activation": W.Dropdown(options=_ACTIVATIONS, description="activation",
+                                 value=_choice("activation", defaults.activation, _ACTIVATIONS)),
+        "init": W.Dropdown(options=_INITS, value=_choice("init", defaults.init, _INITS),
+                           description="init"),
         "depth": W.IntSlider(value=defaults.depth, min=1, max=100, description="depth L"),
         "width": W.IntSlider(value=defaults.width, min=2, max=256, description="width n"),
         "gain": W.FloatLogSlider(value=defaults.gain, base=10, min=-2, max=2, step=0.05,
