@@ -59,8 +59,10 @@ def _layer_norm_reference(g, x, gamma, eps=1e-5):
     no_mean = inv / n * (n * gh - xh * (gh * xh).sum(-1, keepdims=True))
     no_var = inv / n * (n * gh - gh.sum(-1, keepdims=True))
     no_gamma = inv / n * (n * g - g.sum(-1, keepdims=True) - xh * (g * xh).sum(-1, keepdims=True))
-    over_batch = inv / x.shape[0] * (x.shape[0] * gh - gh.sum(0, keepdims=True)
-                                     - xh * (gh * xh).sum(0, keepdims=True))
+    mu0 = x.mean(0, keepdims=True)
+    inv0 = 1.0 / np.sqrt(((x - mu0) ** 2).mean(0, keepdims=True) + eps)
+    xh0, m = (x - mu0) * inv0, x.shape[0]
+    over_batch = inv0 / m * (m * gh - gh.sum(0, keepdims=True) - xh0 * (gh * xh0).sum(0, keepdims=True))
     return full, {"no_mean": no_mean, "no_var": no_var, "no_gamma": no_gamma, "batch": over_batch}
 
 
@@ -111,19 +113,21 @@ def check_causal_mask(mask, *, T, show=True):
         return verdict(False, f"shape {m.shape}, but one entry per (query, key) pair is ({T}, {T})", name,
                        show=show)
     allowed = np.tri(T, dtype=bool)
+    diag = np.eye(T, dtype=bool)
+    future, past = ~allowed, allowed & ~diag
     blocked = m < -1e8
-    if np.any(m[allowed] != 0) and not np.all(blocked[allowed]):
-        if np.all(m[allowed & ~np.eye(T, dtype=bool)] == 0) and np.all(blocked[np.eye(T, dtype=bool)]):
-            return verdict(False, "the diagonal is masked: query t must see its own key (else the first "
-                                  "query sees nothing)", name, show=show)
-        return verdict(False, "the allowed entries (key s <= query t) must be exactly 0, so that they "
-                              "leave the logits unchanged", name, show=show)
-    if np.all(blocked[allowed.T & ~allowed]) and np.all(m[allowed] == 0):
+    if np.all(blocked[future]) and np.all(m[allowed] == 0):
         return verdict(True, f"correct: each of the {T} queries sees itself and the past", name, show=show)
-    if np.all(blocked[allowed & ~allowed.T]):
+    if T > 1 and np.all(blocked[past]) and np.all(m[future] == 0):
         return verdict(False, "this mask hides the past and shows the future: transpose it (rows are "
                               "queries, columns keys)", name, show=show)
+    if np.all(blocked[future]) and np.all(blocked[diag]) and np.all(m[past] == 0):
+        return verdict(False, "the diagonal is masked: query t must see its own key (else the first "
+                              "query sees nothing)", name, show=show)
     if not np.any(blocked):
         return verdict(False, "nothing is masked: the entries above the diagonal need a large negative "
                               "number (below -1e8), e.g. -1e9 or -inf", name, show=show)
-    return verdict(False, "some future keys (above the diagonal) are not masked", name, show=show)
+    if not np.all(blocked[future]):
+        return verdict(False, "some future keys (above the diagonal) are not masked", name, show=show)
+    return verdict(False, "the allowed entries (key s <= query t) must be exactly 0, so that they "
+                          "leave the logits unchanged", name, show=show)
