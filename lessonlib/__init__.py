@@ -8,11 +8,11 @@ from .anomaly import detect_anomaly
 from .autodiff import Tensor, defvjp, primitive
 from .gradcheck import check_grad, grad_report, numerical_grad, rel_error
 from .losses import cross_entropy, mse
-from .ops import exp, leaky_relu, log, relu, sigmoid, tanh
+from .ops import exp, leaky_relu, log, relu, sigmoid, softmax, tanh
 
 __all__ = [
     "Tensor", "primitive", "defvjp",
-    "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu", "mse", "cross_entropy",
+    "exp", "log", "tanh", "sigmoid", "softmax", "relu", "leaky_relu", "mse", "cross_entropy",
     "check_grad", "grad_report", "numerical_grad", "rel_error", "detect_anomaly",
 ]
 __version__ = "0.1.0"

@@ -35,7 +35,7 @@ from .autodiff import Tensor, as_float_array, defvjp, primitive
 from .layers import Linear
 from .module import Module
 
-__all__ = ["batch_norm", "batch_statistics", "BatchNorm", "BNMLP"]
+__all__ = ["batch_norm", "batch_statistics", "BatchNorm", "BNMLP", "layer_norm", "LayerNorm"]
 
 
 def batch_statistics(x, eps=1e-5):
@@ -85,12 +85,12 @@ def _batch_norm_vjp_beta(g, y, x, gamma, beta, x_hat, inv_sigma):
 defvjp(_batch_norm, _batch_norm_vjp_x, _batch_norm_vjp_gamma, _batch_norm_vjp_beta)
 
 
-def _check_number(name, value, low, high, low_open):
+def _check_number(name, value, low, high, low_open, layer="BatchNorm"):
     bad = (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
            or not np.isfinite(value) or value > high or value < low or (low_open and value == low))
     if bad:
         where = f"{'>' if low_open else '>='} {low} and <= {high}" if np.isfinite(high) else f"> {low}"
-        raise ValueError(f"BatchNorm: {name} must be a finite number {where}, got {value!r}")
+        raise ValueError(f"{layer}: {name} must be a finite number {where}, got {value!r}")
     return float(value)
 
 
@@ -188,3 +188,71 @@ class BNMLP(Module):
             if hook is not None:
                 hook(l, z, h)
         return h
+
+
+# --- layer normalization (chapter 8) ------------------------------------------------------
+def layer_norm(x, gamma, beta, eps=1e-5):
+    r"""$y = \gamma \hat x + \beta$ with $\hat x$ standardized over the LAST axis (the features).
+
+    Each example (each token) is normalized on its own: the statistics are the mean and
+    biased variance of its own features, so nothing depends on the batch. The backward
+    pass is chapter 5's three-term form over the feature axis instead of the batch axis.
+    """
+    data = as_float_array(x, "layer_norm")
+    mu = data.mean(axis=-1, keepdims=True)
+    centred = data - mu
+    inv_sigma = 1.0 / np.sqrt(np.mean(centred * centred, axis=-1, keepdims=True) + eps)
+    return _layer_norm(x, gamma, beta, centred * inv_sigma, inv_sigma)
+
+
+@primitive
+def _layer_norm(x, gamma, beta, x_hat, inv_sigma):
+    return gamma * x_hat + beta
+
+
+def _layer_norm_vjp_x(g, y, x, gamma, beta, x_hat, inv_sigma):
+    # dL/dx = 1 / (n sigma) * (n gh - sum_j gh_j - x_hat * sum_j gh_j x_hat_j),  gh = gamma * g
+    n = x.shape[-1]
+    gh = g * gamma
+    return (inv_sigma / n) * (n * gh - gh.sum(axis=-1, keepdims=True)
+                              - x_hat * (gh * x_hat).sum(axis=-1, keepdims=True))
+
+
+def _layer_norm_vjp_gamma(g, y, x, gamma, beta, x_hat, inv_sigma):
+    return (g * x_hat).reshape(-1, x.shape[-1]).sum(axis=0)     # summed over every example
+
+
+def _layer_norm_vjp_beta(g, y, x, gamma, beta, x_hat, inv_sigma):
+    return g.reshape(-1, x.shape[-1]).sum(axis=0)
+
+
+defvjp(_layer_norm, _layer_norm_vjp_x, _layer_norm_vjp_gamma, _layer_norm_vjp_beta)
+
+
+class LayerNorm(Module):
+    r"""Layer normalization of inputs of shape (..., ``num_features``), e.g. (N, d) or (B, T, d).
+
+    ``gamma`` (ones) and ``beta`` (zeros) are learnable. Unlike :class:`BatchNorm`
+    it keeps no running statistics: training and evaluation mode compute exactly the
+    same function, and one example's output never depends on the others.
+    """
+
+    def __init__(self, num_features, eps=1e-5):
+        if (isinstance(num_features, (bool, np.bool_)) or not isinstance(num_features, numbers.Integral)
+                or num_features < 1):
+            raise ValueError(f"LayerNorm: num_features must be a positive integer, got {num_features!r}")
+        self.num_features = int(num_features)
+        self.eps = _check_number("eps", eps, 0.0, np.inf, low_open=True, layer="LayerNorm")
+        self.gamma = Tensor(np.ones(self.num_features), requires_grad=True)
+        self.beta = Tensor(np.zeros(self.num_features), requires_grad=True)
+
+    def __repr__(self):
+        return f"LayerNorm({self.num_features}, eps={self.eps:g})"
+
+    def __call__(self, x):
+        shape = np.shape(as_float_array(x, "LayerNorm"))
+        if len(shape) < 1 or shape[-1] != self.num_features:
+            raise ValueError(
+                f"LayerNorm({self.num_features}): expected an input whose last axis has "
+                f"{self.num_features} features, e.g. (N, {self.num_features}), got shape {shape}")
+        return layer_norm(x, self.gamma, self.beta, self.eps)

@@ -16,7 +16,7 @@ from .autodiff import Tensor, as_float_array, defvjp, primitive
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "matmul", "transpose",
     "sum", "mean", "reshape", "exp", "log", "tanh", "sigmoid", "relu",
-    "leaky_relu", "sigmoid_slope", "tanh_slope",
+    "leaky_relu", "sigmoid_slope", "tanh_slope", "softmax", "swapaxes",
 ]
 
 
@@ -105,30 +105,50 @@ def _matmul(a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if a.ndim == 3 or b.ndim == 3:                       # batched: (B, T, d) operands
+        return g @ np.swapaxes(b, -1, -2)                # summed back to a's shape by the engine
     a2, b2 = _as_2d(a, b)
     ga = g.reshape(a2.shape[0], b2.shape[1]) @ b2.T
     return ga if a.ndim == 2 else ga.reshape(a.shape)   # (2-D: the product itself, no view)
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if a.ndim == 3 and b.ndim == 2:                      # (B, T, d) @ (d, e): sum over B and T at once
+        return a.reshape(-1, a.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+    if a.ndim == 3 or b.ndim == 3:
+        return np.swapaxes(a, -1, -2) @ g
     a2, b2 = _as_2d(a, b)
     gb = a2.T @ g.reshape(a2.shape[0], b2.shape[1])
     return gb if b.ndim == 2 else gb.reshape(b.shape)
 
 
-# y = a @ b:  dL/da = g @ b^T,  dL/db = a^T @ g
+# y = a @ b:  dL/da = g @ b^T,  dL/db = a^T @ g   (batched: per leading index, summed where shared)
 defvjp(_matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 
 def matmul(a, b):
-    r"""Matrix product $a b$ of 1-D or 2-D operands (``x @ W`` in the chapters)."""
+    r"""Matrix product $a b$ (``x @ W`` in the chapters).
+
+    1-D and 2-D operands as in numpy; a batch of matrices (B, T, d) times a matrix
+    (d, e) or times another batch (B, d, e) (attention, chapter 8). A (T, d) matrix
+    times a batch (B, d, e) works too.
+    """
     shape_a, shape_b = np.shape(as_float_array(a, "matmul")), np.shape(as_float_array(b, "matmul"))
-    if not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
+    batched = len(shape_a) == 3 or len(shape_b) == 3
+    if batched:
+        if not (2 <= len(shape_a) <= 3 and 2 <= len(shape_b) <= 3):
+            raise ValueError(
+                "matmul: a batch of matrices (3-D) multiplies a 2-D or 3-D operand only; "
+                f"got shapes {shape_a} and {shape_b}")
+        if len(shape_a) == len(shape_b) == 3 and shape_a[0] != shape_b[0]:
+            raise ValueError(f"matmul: batched shapes {shape_a} and {shape_b} hold different "
+                             f"numbers of matrices ({shape_a[0]} != {shape_b[0]})")
+    elif not (1 <= len(shape_a) <= 2 and 1 <= len(shape_b) <= 2):
         raise ValueError(
-            f"matmul: lessonlib multiplies 1-D and 2-D arrays only; got shapes {shape_a} and {shape_b}"
+            f"matmul: lessonlib multiplies 1-D, 2-D and batched 3-D arrays only; got shapes {shape_a} and {shape_b}"
         )
     inner_a = shape_a[-1]
-    inner_b = shape_b[0]
+    inner_b = shape_b[-2] if len(shape_b) >= 2 else shape_b[0]
     if inner_a != inner_b:
         raise ValueError(
             f"matmul: shapes {shape_a} and {shape_b} do not line up ({inner_a} != {inner_b})"
@@ -143,6 +163,26 @@ def transpose(a):
 
 
 defvjp(transpose, lambda g, ans, a: g.T)
+
+
+@primitive
+def _swapaxes(a, *, axis1, axis2):
+    return np.swapaxes(a, axis1, axis2)
+
+
+defvjp(_swapaxes, lambda g, ans, a, *, axis1, axis2: np.swapaxes(g, axis1, axis2))
+
+
+def swapaxes(a, axis1=-1, axis2=-2):
+    r"""``a`` with two axes exchanged (default: the last two, $k^\top$ per batch in attention)."""
+    ndim = np.ndim(as_float_array(a, "swapaxes"))
+    for label, ax in (("axis1", axis1), ("axis2", axis2)):
+        if isinstance(ax, (bool, np.bool_)) or not isinstance(ax, numbers.Integral):
+            raise TypeError(f"swapaxes: {label} must be an int, got {ax!r}")
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"swapaxes: {label}={ax} is out of range for a tensor with {ndim} "
+                             f"dimension(s) (shape {np.shape(as_float_array(a, 'swapaxes'))})")
+    return _swapaxes(a, axis1=int(axis1), axis2=int(axis2))
 
 
 # --- reductions and reshaping --------------------------------------------------------
@@ -313,6 +353,39 @@ def sigmoid_slope(x):
 
 
 @primitive
+def _softmax(x, *, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)    # log-sum-exp shift: exp never overflows
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# Jacobian diag(p) - p p^T, so the VJP is  p * (g - <g, p>)  along the axis (chapter 8).
+defvjp(_softmax, lambda g, p, x, *, axis: p * (g - np.sum(g * p, axis=axis, keepdims=True)))
+
+
+def softmax(x, axis=-1):
+    r"""$p_i = e^{x_i} / \sum_j e^{x_j}$ along ``axis``; Jacobian $\operatorname{diag}(p) - p p^\top$.
+
+    Computed after subtracting the maximum along ``axis``, so logits of any size
+    give no overflow (an entry of $-\infty$ gets probability 0; a row must hold a
+    finite maximum).
+    """
+    data = as_float_array(x, "softmax")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"softmax: axis must be an int, got {axis!r}")
+    if not -data.ndim <= axis < max(data.ndim, 1) or data.ndim == 0:
+        raise ValueError(f"softmax: axis {axis} is out of range for a tensor of shape {data.shape}")
+    if data.shape[axis] == 0:
+        raise ValueError(f"softmax: axis {axis} of shape {data.shape} is empty; there is nothing to normalize")
+    if np.isnan(data).any() or np.isposinf(data).any():
+        raise ValueError(f"softmax: the logits hold {int(np.isnan(data).sum())} nan and "
+                         f"{int(np.isposinf(data).sum())} +inf entries; softmax needs finite logits")
+    if not np.isfinite(np.max(data, axis=axis)).all():
+        raise ValueError("softmax: some row along the axis is -inf everywhere; at least one logit must be finite")
+    return _softmax(x, axis=int(axis))
+
+
+@primitive
 def relu(x):
     r"""$\max(x, 0)$; derivative 1 for $x > 0$ and 0 otherwise."""
     return np.maximum(x, 0.0)
@@ -355,3 +428,4 @@ Tensor.T = property(transpose)
 Tensor.sum = lambda self, axis=None, keepdims=False: sum(self, axis=axis, keepdims=keepdims)
 Tensor.mean = lambda self, axis=None, keepdims=False: mean(self, axis=axis, keepdims=keepdims)
 Tensor.reshape = reshape
+Tensor.swapaxes = swapaxes

@@ -771,9 +771,9 @@ def _():
     T(np.ones((2, 3))) @ T(np.ones((2, 3)))
 
 
-@error("D22 matmul of a 3-D array", ValueError, "matmul", "2-d")
+@error("D22 matmul of a 4-D array (3-D batches are supported since chapter 8)", ValueError, "matmul", "2-d")
 def _():
-    T(np.ones((2, 3, 4))) @ T(np.ones((4, 2)))
+    T(np.ones((2, 2, 3, 4))) @ T(np.ones((4, 2)))
 
 
 @error("D23 log of a negative number", ValueError, "log", "positive")
