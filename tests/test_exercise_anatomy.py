@@ -27,7 +27,7 @@ MIN_EXERCISES = 4
 # no starter cells). Remove a chapter from this set when it is converted.
 NOT_CONVERTED_YET: dict[str, str] = {
     name: "exercises not yet converted to starter + checker + tagged solution cells (issue 15)"
-    for name in ("04_relu",)
+    for name in ()
 }
 
 _EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[^\n]*\n((?:[ \t]*:[\w-]+:[^\n]*\n)*)", re.MULTILINE)
