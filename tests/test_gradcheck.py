@@ -217,7 +217,7 @@ defvjp(_layer_norm, _layer_norm_vjp)
     "per-row shift and scale, along which layer norm is invariant up to eps = 1e-5. The true "
     "directional derivative is ~1.5e-6 (gradient norm ~2); it passes the 'scale > floor' test "
     "(floor ~1.6e-8), so the ~3e-10 rounding error of the difference quotient is divided by it: "
-    "2.3e-4. The VJP is right (entry-wise central differences agree to 1e-9, and tol=1e-6 does "
+    "2.3e-4 (1e-3 to 2e-3 for data seeds 1-3 with check_grad seed = data seed; 1e-8 to 1e-6 otherwise). The VJP is right (entry-wise central differences agree to 1e-9, and tol=1e-6 does "
     "not raise). The returned error should be taken relative to the gradient's norm, or skip "
     "directions whose derivative is not well above floor / tol."))
 def test_check_grad_relative_error_of_a_correct_vjp_on_a_nearly_invariant_direction():
