@@ -112,6 +112,12 @@ def test_layer_norm():
         raise NotImplementedError
     assert check_layer_norm(starter, show=False).message == NOT_ATTEMPTED
 
+    def detached(t):                          # right values, but on a new leaf: x gets no gradient
+        c = t.data - t.data.mean(axis=1, keepdims=True)
+        return Tensor(c / np.sqrt((c ** 2).mean(axis=1, keepdims=True) + 1e-5), requires_grad=True)
+    v = check_layer_norm(detached, show=False)
+    assert v.ok is False and "no gradient" in v.message
+
 
 def test_batch_of_two():
     right = lambda g1, g2, v, eps: (g1 - g2) / (2 * np.sqrt(v + eps)) * eps / (v + eps)

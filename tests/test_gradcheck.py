@@ -192,3 +192,40 @@ def test_vjp_returning_the_wrong_shape_names_the_op():
     y = wrong_shape_op(x).sum()
     with pytest.raises(ValueError, match="wrong_shape_op"):
         y.backward()
+
+
+# --------------------------------------------------------------------------- known flaw (xfail)
+@primitive
+def _layer_norm(x):
+    centred = x - x.mean(axis=1, keepdims=True)
+    return centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5)
+
+
+def _layer_norm_vjp(g, ans, x):
+    n = x.shape[1]
+    inv_sigma = 1 / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
+    return (inv_sigma / n) * (n * g - g.sum(axis=1, keepdims=True)
+                              - ans * (g * ans).sum(axis=1, keepdims=True))
+
+
+defvjp(_layer_norm, _layer_norm_vjp)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "check_grad reports rounding noise as a relative error: with seed=0 its first direction is "
+    "the same standard-normal draw the data came from (x = 2 + 3z), so v lies in the span of "
+    "per-row shift and scale, along which layer norm is invariant up to eps = 1e-5. The true "
+    "directional derivative is ~1.5e-6 (gradient norm ~2); it passes the 'scale > floor' test "
+    "(floor ~1.6e-8), so the ~3e-10 rounding error of the difference quotient is divided by it: "
+    "2.3e-4 (1e-3 to 2e-3 for data seeds 1-3 with check_grad seed = data seed; 1e-8 to 1e-6 otherwise). The VJP is right (entry-wise central differences agree to 1e-9, and tol=1e-6 does "
+    "not raise). The returned error should be taken relative to the gradient's norm, or skip "
+    "directions whose derivative is not well above floor / tol."))
+def test_check_grad_relative_error_of_a_correct_vjp_on_a_nearly_invariant_direction():
+    x = np.random.default_rng(0).normal(2.0, 3.0, size=(6, 5))
+    G = np.random.default_rng(0).standard_normal(x.shape)
+    f = lambda t: (_layer_norm(t) * G).sum()
+    t = Tensor(x, requires_grad=True)
+    check_grad(f, t, tol=1e-6)                     # does not raise: the gradient is right ...
+    entrywise = numerical_grad(lambda a: float(f(Tensor(a)).data), x)
+    assert rel_error(t.grad, entrywise) < 1e-8     # ... and agrees with entry-wise differences
+    assert check_grad(f, Tensor(x, requires_grad=True)) < 1e-6   # but the returned error is 2.3e-4

@@ -169,8 +169,11 @@ def check_layer_norm(fn, *, seed=0, show=True):
         step = np.zeros_like(x)
         step[i] = 1e-6
         numeric[i] = (loss(x + step) - loss(x - step)) / 2e-6
+    if grad is None:
+        return verdict(False, "the input received no gradient: is the output built from x, and is the VJP "
+                              "registered with defvjp for this function?", name, show=show)
     err = float(np.max(np.abs(numeric - grad)) / max(1.0, np.max(np.abs(numeric))))
-    if grad is None or not err < 1e-6:
+    if not err < 1e-6:
         return verdict(False, f"forward pass correct, but the VJP disagrees with central differences "
                               f"(largest error {err:.1e}); the three-term form needs sums over each row",
                        name, show=show)
