@@ -259,7 +259,11 @@ def diagnose(model, X, y, *, loss="cross_entropy", lr=None, steps=0) -> Diagnosi
     targets). With ``steps > 0`` and ``lr``, the copy is also trained by full-batch
     SGD for ``steps`` steps (``loss_diverging``). Returns a :class:`Diagnosis`;
     ``print(diagnose(...))`` gives the report. See the module docstring for the codes
-    and their thresholds.
+    and their thresholds. Raises ``TypeError``/``ValueError`` naming the argument and its
+    value for input it cannot diagnose: a non-Module model, X not of shape (N, features)
+    or not finite, y not one target per example (or labels outside [0, classes)),
+    non-finite parameters, a model(X) that fails, is not a Tensor or has the wrong shape,
+    and a graph without any activation op.
     """
     X, y, lr, steps = _check(model, X, y, loss, lr, steps)
     net = copy.deepcopy(model)
