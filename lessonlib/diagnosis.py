@@ -89,16 +89,24 @@ def _check(model, X, y, loss, lr, steps):
     if loss not in ("cross_entropy", "mse"):
         raise ValueError(f"diagnose: loss must be 'cross_entropy' or 'mse', got {loss!r}")
     X = np.asarray(X.data if isinstance(X, Tensor) else X)
-    if X.ndim < 1 or len(X) < 2 or not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"diagnose: X must be a numeric batch of at least 2 examples, got shape {X.shape}")
+    if X.ndim < 2 or len(X) < 2 or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
+        raise ValueError(f"diagnose: X must be a real numeric batch of shape (N, features) with N >= 2, "
+                         f"got dtype {X.dtype} shape {X.shape}" + (" (one feature: X.reshape(-1, 1))" * (X.ndim == 1)))
     if not np.all(np.isfinite(X)):
-        raise ValueError("diagnose: X holds non-finite values (nan or inf)")
-    y = np.asarray(y)
-    if len(y) != len(X):
-        raise ValueError(f"diagnose: X has {len(X)} examples but y has {len(y)}")
+        raise ValueError(f"diagnose: X holds {np.sum(~np.isfinite(X))} non-finite values (nan or inf)")
+    y0, y = y, np.asarray(y.data if isinstance(y, Tensor) else y)
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(f"diagnose: y must hold one target per example: X has {len(X)} examples "
+                         f"but y has {len(y) if y.ndim else f'none (y = {y0!r})'}")
     if loss == "cross_entropy" and (y.ndim != 1 or not np.issubdtype(y.dtype, np.integer)):
         raise TypeError(f"diagnose: loss='cross_entropy' needs integer class labels of shape ({len(X)},), "
                         f"got dtype {y.dtype} shape {y.shape}; use loss='mse' for real targets")
+    if loss == "cross_entropy" and y.min() < 0:
+        raise ValueError(f"diagnose: y holds class labels from 0 up; got y.min() = {y.min()}")
+    if loss == "mse" and (not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y)
+                          or not np.all(np.isfinite(y))):
+        bad = f" with {np.sum(~np.isfinite(y))} non-finite values" if np.issubdtype(y.dtype, np.number) else ""
+        raise ValueError(f"diagnose: loss='mse' needs finite real targets y, got dtype {y.dtype}{bad}")
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"diagnose: steps must be an integer >= 0, got {steps!r}")
     if steps and (isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
@@ -106,17 +114,34 @@ def _check(model, X, y, loss, lr, steps):
         raise ValueError(f"diagnose: steps = {steps} needs a learning rate lr > 0, got lr = {lr!r}")
     if not model.parameters():
         raise ValueError(f"diagnose: the model {type(model).__name__} has no parameters to diagnose")
+    for k, p in enumerate(model.parameters()):
+        if not np.all(np.isfinite(p.data)):
+            raise ValueError(f"diagnose: parameter {k} of the model (shape {p.shape}) holds "
+                             f"{np.sum(~np.isfinite(p.data))} non-finite values: nothing to diagnose "
+                             f"(did an earlier run diverge? see loss_diverging)")
     return X.astype(np.float64), y, (None if lr is None else float(lr)), int(steps)
 
 
 def _loss(model, X, y, loss):
-    out = model(Tensor(X, requires_grad=True))
+    try:
+        out = model(Tensor(X, requires_grad=True))
+    except (ValueError, TypeError, IndexError) as e:
+        raise type(e)(f"diagnose: model(X) failed on X of shape {X.shape}: {e}") from e
     if not isinstance(out, Tensor):
         raise TypeError(f"diagnose: model(X) returned {type(out).__name__}, not a Tensor")
+    if out.ndim == 0 or out.shape[0] != len(X) or (loss == "cross_entropy" and out.ndim != 2):
+        want = f"({len(X)}, classes)" if loss == "cross_entropy" else f"({len(X)}, ...)"
+        raise ValueError(f"diagnose: loss={loss!r} needs model(X) of shape {want} for X of shape "
+                         f"{X.shape}, got shape {out.shape}")
     if loss == "mse":
-        target = y.reshape(out.shape) if y.size == out.size else y
-        return mse(out, target.astype(np.float64))
-    return cross_entropy(out, y)
+        if out.size != y.size:
+            raise ValueError(f"diagnose: loss='mse' needs one target per output: model(X) has shape "
+                             f"{out.shape} but y has shape {y.shape}")
+        return mse(out, y.reshape(out.shape).astype(np.float64)), out
+    if y.max() >= out.shape[1]:
+        raise ValueError(f"diagnose: y holds label {y.max()} but model(X) gives {out.shape[1]} classes "
+                         f"(shape {out.shape}): labels must lie in [0, {out.shape[1]})")
+    return cross_entropy(out, y), out
 
 
 def _rms(a):
@@ -130,11 +155,15 @@ def _pass(model, X, y, loss):
     for p in model.parameters():
         p.zero_grad()
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        L = _loss(model, X, y, loss)
+        L, out = _loss(model, X, y, loss)
         L.backward()
     order = topological_order(L)
     position = {id(n): i for i, n in enumerate(order)}
     acts = [n for n in order if n._op in _SATURATING or n._op in _OTHER]
+    if not acts:
+        raise ValueError(f"diagnose: the graph of model(X) for {type(model).__name__} holds no activation op "
+                         f"({', '.join(sorted({v[0] for v in _SATURATING.values()} | set(_OTHER.values())))}): "
+                         "its per-layer statistics are read from them")
     first_use = {}
     for n in order:                      # a weight's place: the first op that reads it
         for parent, _ in n._parents:
@@ -230,7 +259,11 @@ def diagnose(model, X, y, *, loss="cross_entropy", lr=None, steps=0) -> Diagnosi
     targets). With ``steps > 0`` and ``lr``, the copy is also trained by full-batch
     SGD for ``steps`` steps (``loss_diverging``). Returns a :class:`Diagnosis`;
     ``print(diagnose(...))`` gives the report. See the module docstring for the codes
-    and their thresholds.
+    and their thresholds. Raises ``TypeError``/``ValueError`` naming the argument and its
+    value for input it cannot diagnose: a non-Module model, X not of shape (N, features)
+    or not finite, y not one target per example (or labels outside [0, classes)),
+    non-finite parameters, a model(X) that fails, is not a Tensor or has the wrong shape,
+    and a graph without any activation op.
     """
     X, y, lr, steps = _check(model, X, y, loss, lr, steps)
     net = copy.deepcopy(model)

@@ -189,6 +189,22 @@ def test_initial_loss_uses_label_entropy():
     ((None, np.zeros((4, 2)), np.zeros(4, int)), {"steps": 5}, ValueError, "needs a learning rate"),
     ((None, np.zeros((4, 2)), np.zeros(4, int)), {"steps": -1}, ValueError, "steps must be"),
     ((None, np.full((4, 2), np.nan), np.zeros(4, int)), {}, ValueError, "non-finite"),
+    # wrong shapes: the argument and its shape are named
+    ((None, np.zeros((4, 5)), np.zeros(4, int)), {}, ValueError, "model(X) failed on X of shape (4, 5)"),
+    ((None, np.zeros(4), np.zeros(4, int)), {}, ValueError, "shape (N, features) with N >= 2, got dtype float64 shape (4,)"),
+    ((None, np.zeros((4, 2)) + 1j, np.zeros(4, int)), {}, ValueError, "got dtype complex128"),
+    ((None, np.array([[0.0, np.inf]] * 4), np.zeros(4, int)), {}, ValueError, "X holds 4 non-finite"),
+    ((None, np.zeros((4, 2)), 7), {}, ValueError, "y has none (y = 7)"),
+    ((None, np.zeros((4, 2)), np.eye(3, dtype=int)[[0, 1, 2, 0]]), {}, TypeError, "got dtype int64 shape (4, 3)"),
+    # integer labels out of range
+    ((None, np.zeros((4, 2)), np.array([0, 1, 2, 3])), {}, ValueError, "y holds label 3 but model(X) gives 3 classes"),
+    ((None, np.zeros((4, 2)), np.array([0, 1, -1, 2])), {}, ValueError, "y.min() = -1"),
+    # mse targets
+    ((None, np.zeros((4, 2)), np.array([0.0, np.nan, 1.0, 2.0])), {"loss": "mse"}, ValueError, "with 1 non-finite"),
+    ((None, np.zeros((4, 2)), np.array(list("abcd"))), {"loss": "mse"}, ValueError, "finite real targets y, got dtype <U1"),
+    ((None, np.zeros((4, 2)), np.zeros(4)), {"loss": "mse"}, ValueError, "model(X) has shape (4, 3) but y has shape (4,)"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": "0.1", "steps": 2}, ValueError, "lr = '0.1'"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": 0.1, "steps": 2.0}, ValueError, "got 2.0"),
 ])
 def test_bad_input(args, kwargs, error, words):
     model = mlp([2, 4, 3], "tanh", "xavier_normal", 0)
@@ -207,3 +223,34 @@ def test_model_output_must_be_a_tensor():
 
     with pytest.raises(TypeError, match="not a Tensor"):
         diagnose(Bad(), np.zeros((4, 2)), np.zeros(4, int))
+
+
+def _one_layer(forward):
+    class M(Module):
+        def __init__(self):
+            self.lin = Linear(2, 3, init="xavier_normal", rng=np.random.default_rng(0))
+
+        def __call__(self, x):
+            return forward(self.lin(x))
+    return M()
+
+
+@pytest.mark.parametrize("model, error, words", [
+    (lambda x: x, TypeError, "must be a lessonlib Module (it needs parameters()), got function"),
+    (MLP, TypeError, "got type"),
+    (_one_layer(lambda z: z), ValueError, "model(X) for M holds no activation op"),
+    (_one_layer(lambda z: (ops.tanh(z),)), TypeError, "model(X) returned tuple, not a Tensor"),
+    (_one_layer(lambda z: np.zeros(z.shape)), TypeError, "model(X) returned ndarray, not a Tensor"),
+    (_one_layer(lambda z: ops.tanh(z)[0]), ValueError, "needs model(X) of shape (4, classes) for X of shape (4, 2), "
+                                                       "got shape (3,)"),
+])
+def test_bad_model(model, error, words):
+    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+        diagnose(model, np.random.default_rng(0).normal(size=(4, 2)), np.array([0, 1, 2, 0]))
+
+
+def test_non_finite_parameters_are_named():
+    model = mlp([2, 4, 3], "tanh", "xavier_normal", 0)
+    model.layers[1].W.data[0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"parameter 2 of the model \(shape \(4, 3\)\) holds 1 non-finite"):
+        diagnose(model, np.zeros((4, 2)), np.zeros(4, int))

@@ -49,3 +49,10 @@ def test_fixes():
     assert v.ok is False and "parameter shapes changed" in v.message
     v = check_fix(2, "my model", show=False)
     assert v.ok is False and "expected a model" in v.message
+
+
+def test_a_fix_that_breaks_diagnose_gets_a_verdict_not_an_error():
+    net, _, _ = mystery(1)
+    net.layers[0].W.data[0, 0] = np.nan               # a "repair" that left a nan weight
+    v = check_fix(1, net, show=False)
+    assert v.ok is False and "cannot run on this model" in v.message and "non-finite" in v.message
