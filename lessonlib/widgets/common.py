@@ -147,8 +147,9 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=8
     failed draw shows its message in the figure). The returned box has
     ``controls`` (the dict), ``image`` (the ``ipywidgets.Image``), ``figure``,
     ``redraw()`` (draw again with the current values), ``last_seconds`` (the last
-    redraw's duration, PNG rendering included) and ``last_error`` (the message of
-    the last failed draw, or "").
+    redraw's duration, PNG rendering included), ``last_error`` (the message of
+    the last failed draw, or ""), and ``draw`` and ``figure_options`` (what
+    :mod:`lessonlib.widgets.frames` needs to render the same figure elsewhere).
 
     For the static website: when the book build sets the environment variable
     ``LESSONLIB_FRAMES_DIR``, the figure is also rendered for every website position
@@ -160,6 +161,8 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=8
     image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
     box = W.VBox([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")), image])
     box.controls, box.image, box.figure = controls, image, fig
+    box.draw = draw
+    box.figure_options = {"figsize": figsize, "ncols": ncols, "dpi": dpi, "explore": explore}
     box.last_seconds = float("nan")
     box.last_error = ""
 
@@ -176,8 +179,7 @@ def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=8
     if os.environ.get(FRAMES_ENV):
         from .frames import render_site_frames  # only in the book build
 
-        render_site_frames(box, draw, out=os.environ[FRAMES_ENV], figsize=figsize, ncols=ncols, dpi=dpi,
-                           explore=explore)
+        render_site_frames(box, out=os.environ[FRAMES_ENV])
     return box
 
 

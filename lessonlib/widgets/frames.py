@@ -13,7 +13,8 @@ The website has no kernel. When the book is built, every widget made by
 Each frame is stored as a lossless WebP image (the same pixels as the widget's PNG,
 about a third of its size), identical frames once, with a ``manifest.json`` that the
 site's script (assets/js/explorable.js) and the book extension (_ext/explorable.py)
-read. Frames are rendered by ``processes`` forked workers (each with one BLAS thread).
+read. Frames are rendered by ``processes`` forked workers (each with one BLAS thread),
+and a sample of them is compared, pixel for pixel, with what the live widget draws.
 """
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ import json
 import math
 import multiprocessing
 import os
+import random
 from pathlib import Path
 
 __all__ = ["SLIDER_POSITIONS", "GRID_POSITIONS", "control_spec", "frame_keys", "render_frames",
-           "render_site_frames", "to_webp"]
+           "check_frames", "render_site_frames", "to_webp"]
 
 #: At most this many positions of a slider on the website (both ends and the start included).
 SLIDER_POSITIONS = 21
@@ -171,12 +173,47 @@ def render_frames(specs: list[dict], draw, keys: list[tuple], *, figsize, ncols,
         _JOB.clear()
 
 
-def render_site_frames(box, draw, *, out, figsize, ncols, dpi, explore=None, processes=None) -> Path:
-    """Render the website frames of ``box`` into ``out/<model_id>/``; return that folder."""
+def _pixels(image: bytes):
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(image)).convert("RGBA"))
+
+
+def check_frames(box, specs: list[dict], frames: dict, keys: list[tuple]) -> None:
+    """Set ``box``'s controls to each key's values and assert that the live widget's image
+    has the same pixels as the frame; the controls are restored afterwards."""
+    start = {name: c.value for name, c in box.controls.items()}
+    try:
+        for key in keys:
+            for spec, j in zip(specs, key):
+                box.controls[spec["name"]].value = spec["values"][j]
+            live, frame = _pixels(box.image.value), _pixels(frames[key])
+            if live.shape != frame.shape or (live != frame).any():
+                setting = {s["name"]: s["labels"][j] for s, j in zip(specs, key)}
+                raise RuntimeError(f"frames: the website frame at {setting} differs from the widget's "
+                                   f"figure ({live.shape} vs {frame.shape})")
+    finally:
+        for name, value in start.items():
+            box.controls[name].value = value
+
+
+def render_site_frames(box, *, out, processes=None, n_checked: int = 3) -> Path:
+    """Render the website frames of ``box`` into ``out/<model_id>/``; return that folder.
+
+    The start frame and ``n_checked - 1`` other frames (a fixed sample) are compared
+    with what the live widget draws at those settings (:func:`check_frames`): a
+    difference stops the build.
+    """
+    options = box.figure_options
     specs = [control_spec(name, c) for name, c in box.controls.items()]
-    keys = frame_keys(specs, explore)
+    keys = frame_keys(specs, options["explore"])
     processes = processes or int(os.environ.get("LESSONLIB_FRAMES_PROCESSES", "2"))
-    frames = render_frames(specs, draw, keys, figsize=figsize, ncols=ncols, dpi=dpi, processes=processes)
+    frames = render_frames(specs, box.draw, keys, figsize=options["figsize"], ncols=options["ncols"],
+                           dpi=options["dpi"], processes=processes)
+    webps = {key: webp for key, webp, _ in frames}
+    sample = [keys[0]] + random.Random(len(keys)).sample(keys[1:], min(n_checked - 1, len(keys) - 1))
+    check_frames(box, specs, webps, sample)
     folder = Path(out) / box.model_id
     folder.mkdir(parents=True, exist_ok=True)
     files, errors = {}, {}
@@ -193,7 +230,8 @@ def render_site_frames(box, draw, *, out, figsize, ncols, dpi, explore=None, pro
         "start": ",".join(str(s["start"]) for s in specs),
         "frames": files,
         "errors": errors,
-        "explore": list(explore) if explore else [s["name"] for s in specs[:2]],
+        "checked": [",".join(map(str, k)) for k in sample],
+        "explore": list(options["explore"] or [s["name"] for s in specs[:2]]),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=0), encoding="utf-8")
     return folder
