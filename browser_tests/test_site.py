@@ -20,9 +20,11 @@ there was none: the site must work offline. On each page it checks
   outside code;
 - every <img> loaded (naturalWidth > 0) and has a non-empty alt text;
 - every internal link points to an existing file, and every #anchor to an existing id;
-- pages with ipywidgets: every widget view is rendered by the (local) HTML manager,
-  a static figure comes before the first widget, and the page mentions that the
-  widget needs a kernel (Binder, Colab or a local Jupyter);
+- pages with ipywidgets: every widget view is rendered by the (local) HTML manager;
+  pages with widgets or explorable figures (the widgets made explorable by
+  _ext/explorable.py; test_explorable.py moves their controls): a static figure comes
+  before the first one, and the page mentions the kernel (Binder, Colab or a local
+  Jupyter) that computes any setting;
 
 and saves a screenshot of the first screen under _build/screenshots/.
 
@@ -252,6 +254,7 @@ def test_page(browser, base_url, page_path):
         wait_for_mathjax(page)
         load_all_images(page)
         has_widgets = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count() > 0
+        has_explorables = page.locator(".explorable").count() > 0
         if has_widgets:
             page.wait_for_function(
                 """() => Array.from(document.querySelectorAll(
@@ -315,10 +318,11 @@ def test_page(browser, base_url, page_path):
                 same_page = target == BUILD / page_path
                 if anchor not in ids_in_file(target) and not (same_page and anchor in dom_ids):
                     problems.append(f"broken anchor: {href}")
-        # 6. widgets: rendered, after a static figure, and explained
-        if has_widgets:
+        # 6. widgets (live or explorable): rendered, after a static figure, and explained
+        if has_widgets or has_explorables:
             order = page.evaluate("""() => {
-                const first = document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]');
+                const first = document.querySelector(
+                    'script[type="application/vnd.jupyter.widget-view+json"], .explorable');
                 const imgs = Array.from(document.querySelectorAll('main img'));
                 return imgs.some(img => img.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING);
             }""")
