@@ -105,17 +105,33 @@ def base_url():
     server.server_close()
 
 
+# One Chromium for the whole session, shared by every test file that imports this
+# fixture (each import makes a fixture of its own, and playwright's sync API cannot be
+# started twice in one process). browser_tests/conftest.py stops it at the end.
+_SHARED: dict = {}
+
+
+def shared_browser():
+    if "browser" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+        if not executable:
+            pytest.fail("chromium not found on PATH: apt-get install -y chromium (or set CHROMIUM)")
+        _SHARED["playwright"] = sync_playwright().start()
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    return _SHARED["browser"]
+
+
+def stop_shared_browser():
+    if "browser" in _SHARED:
+        _SHARED.pop("browser").close()
+        _SHARED.pop("playwright").stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("chromium not found on PATH: apt-get install -y chromium (or set CHROMIUM)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield shared_browser()
 
 
 class PageLog:

@@ -25,9 +25,9 @@ OVERFLOW = """() => {
     if (slide.scrollHeight > cfg.height + 2) out.push('content height ' + slide.scrollHeight);
     for (const el of slide.querySelectorAll('*')) {
         if (el.closest('aside.notes, mjx-assistive-mml')) continue;
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0) continue;
-        if (r.right > right || r.bottom > bottom || r.left < box.left - 2 || r.top < box.top - 2) {
+        // each line box of an inline element (a wrapped one spans several)
+        const rects = Array.from(el.getClientRects()).filter(r => r.width > 0 && r.height > 0);
+        if (rects.some(r => r.right > right || r.bottom > bottom || r.left < box.left - 2 || r.top < box.top - 2)) {
             out.push(el.tagName + '.' + el.className + ' ' + (el.textContent || '').trim().slice(0, 50));
             break;
         }
@@ -56,6 +56,7 @@ def test_no_slide_overflows(browser, base_url, deck):
         page.set_viewport_size({"width": 1280, "height": 720})
         page.wait_for_function("() => window.Reveal && Reveal.isReady && Reveal.isReady()")
         page.evaluate("""async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }""")
+        page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
         problems = []
         slides = page.evaluate("() => Reveal.getSlides().map(s => [Reveal.getIndices(s).h, Reveal.getIndices(s).v || 0])")
         for h, v in slides:
