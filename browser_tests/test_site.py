@@ -20,9 +20,11 @@ there was none: the site must work offline. On each page it checks
   outside code;
 - every <img> loaded (naturalWidth > 0) and has a non-empty alt text;
 - every internal link points to an existing file, and every #anchor to an existing id;
-- pages with ipywidgets: every widget view is rendered by the (local) HTML manager,
-  a static figure comes before the first widget, and the page mentions that the
-  widget needs a kernel (Binder, Colab or a local Jupyter);
+- pages with ipywidgets: every widget view is rendered by the (local) HTML manager;
+  pages with widgets or explorable figures (the widgets made explorable by
+  _ext/explorable.py; test_explorable.py moves their controls): a static figure comes
+  before the first one, and the page mentions the kernel (Binder, Colab or a local
+  Jupyter) that computes any setting;
 
 and saves a screenshot of the first screen under _build/screenshots/.
 
@@ -103,17 +105,33 @@ def base_url():
     server.server_close()
 
 
+# One Chromium for the whole session, shared by every test file that imports this
+# fixture (each import makes a fixture of its own, and playwright's sync API cannot be
+# started twice in one process). browser_tests/conftest.py stops it at the end.
+_SHARED: dict = {}
+
+
+def shared_browser():
+    if "browser" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+        if not executable:
+            pytest.fail("chromium not found on PATH: apt-get install -y chromium (or set CHROMIUM)")
+        _SHARED["playwright"] = sync_playwright().start()
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    return _SHARED["browser"]
+
+
+def stop_shared_browser():
+    if "browser" in _SHARED:
+        _SHARED.pop("browser").close()
+        _SHARED.pop("playwright").stop()
+
+
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.fail("chromium not found on PATH: apt-get install -y chromium (or set CHROMIUM)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield shared_browser()
 
 
 class PageLog:
@@ -252,6 +270,7 @@ def test_page(browser, base_url, page_path):
         wait_for_mathjax(page)
         load_all_images(page)
         has_widgets = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count() > 0
+        has_explorables = page.locator(".explorable").count() > 0
         if has_widgets:
             page.wait_for_function(
                 """() => Array.from(document.querySelectorAll(
@@ -315,10 +334,11 @@ def test_page(browser, base_url, page_path):
                 same_page = target == BUILD / page_path
                 if anchor not in ids_in_file(target) and not (same_page and anchor in dom_ids):
                     problems.append(f"broken anchor: {href}")
-        # 6. widgets: rendered, after a static figure, and explained
-        if has_widgets:
+        # 6. widgets (live or explorable): rendered, after a static figure, and explained
+        if has_widgets or has_explorables:
             order = page.evaluate("""() => {
-                const first = document.querySelector('script[type="application/vnd.jupyter.widget-view+json"]');
+                const first = document.querySelector(
+                    'script[type="application/vnd.jupyter.widget-view+json"], .explorable');
                 const imgs = Array.from(document.querySelectorAll('main img'));
                 return imgs.some(img => img.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING);
             }""")

@@ -20,20 +20,18 @@ Outputs. Notebooks are stored without outputs. If the website was built
 ``_build/jupyter_execute/`` is used when it is newer than the notebook; otherwise
 the notebook is executed here (about as long as ``pytest`` takes for it).
 
-Which cells become slides. Set a cell's *Slide Type* in JupyterLab (the gear icon,
-"Common Tools", or View > Cell toolbar in Notebook 7): Slide, Sub-Slide, Fragment,
-Skip or Notes. nbconvert stores it as ``cell.metadata.slideshow.slide_type``. A notebook
-with no slide types at all gets these defaults: every ``#``/``##`` heading starts a
-slide, every ``###`` heading a sub-slide (reveal.js: press the down arrow), other cells
-continue the current slide, cells tagged ``remove-cell`` are skipped, and the cells of
-exercise solutions become speaker notes (press ``S`` for the speaker view), so the
-class sees the exercise and only the instructor sees the answer. Slides scroll when
-their content is taller than the screen.
+What is on the slides (scripts/slide_deck.py). One idea per slide: the title, the
+learning objectives, each section's heading with its first sentence, each key
+equation, each figure with a one-sentence takeaway (the first sentence of the text
+after it), each myth of the myth-vs-measurement box with its measurement, each
+exercise's prompt, and the summary. No paragraph on a slide has more than 40 words;
+the prose, the full myth boxes and the solutions go into the speaker notes (press
+``S`` for the speaker view). Citations read (Author, year), from references.bib.
+Slides are 1280x720 and do not scroll; the browser tests check that none overflows.
 
-MyST syntax that only the website understands is simplified for the slides:
-``{eq}`label``` becomes "(label)", ``{cite:t}`key``` becomes "key", ``{term}`x``` becomes
-"x", equation labels after ``$$`` are dropped, and ``{admonition}``/``{exercise}`` blocks
-become a bold title followed by their text.
+A notebook whose author set slide types (JupyterLab's *Slide Type*, stored as
+``cell.metadata.slideshow.slide_type``) is shown as the author arranged it instead,
+with its MyST simplified.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # slide_deck
 TEMPLATES = Path(__file__).resolve().parent / "slides_template"
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"
 
@@ -54,31 +53,6 @@ EXECUTED = ROOT / "_build" / "jupyter_execute" / "chapters"
 
 def _slide_type(cell) -> str | None:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
-
-
-def default_slide_types(nb) -> None:
-    """Give every cell a slide type, unless the author set any (then keep theirs)."""
-    if any(_slide_type(c) for c in nb.cells):
-        return
-    in_solution = False
-    for cell in nb.cells:
-        src = cell.source.lstrip()
-        tags = cell.get("metadata", {}).get("tags", [])
-        if cell.cell_type == "markdown" and src.startswith("```{solution-start}"):
-            in_solution = True
-        if "remove-cell" in tags:
-            kind = "skip"
-        elif in_solution:
-            kind = "notes"
-        elif cell.cell_type == "markdown" and re.match(r"#{1,2} ", src):
-            kind = "slide"
-        elif cell.cell_type == "markdown" and re.match(r"### ", src):
-            kind = "subslide"
-        else:
-            kind = "-"
-        cell.metadata.setdefault("slideshow", {})["slide_type"] = kind
-        if cell.cell_type == "markdown" and src.startswith("```{solution-end}"):
-            in_solution = False
 
 
 # --- MyST -> plain Jupyter markdown ---------------------------------------------------
@@ -137,18 +111,26 @@ def executed_notebook(path: Path):
 def make_slides(path: Path, out: Path, theme: str) -> Path:
     from nbconvert import SlidesExporter
 
+    import slide_deck
+
     print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:")
     nb = copy.deepcopy(executed_notebook(path))
-    default_slide_types(nb)
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            cell.source = simplify_myst(cell.source)
+    if any(_slide_type(c) for c in nb.cells):       # the author's own arrangement
+        bib = slide_deck.citation_labels(ROOT / "references.bib")
+        eqs = slide_deck.equation_numbers(nb)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = simplify_myst(slide_deck.plain(cell.source, bib, eqs))
+    else:
+        nb = slide_deck.deck(nb, slide_deck.citation_labels(ROOT / "references.bib"))
     exporter = SlidesExporter(
         extra_template_basedirs=[str(TEMPLATES)],
         template_name="offline",
         reveal_url_prefix="vendor/reveal.js",
         reveal_theme=theme,
-        reveal_scroll=True,
+        reveal_scroll=False,
+        reveal_width="1280",
+        reveal_height="720",
         require_js_url="vendor/requirejs/require.js",
         widget_renderer_url="vendor/html-manager/dist/embed-amd.js",
         exclude_input_prompt=True,

@@ -302,3 +302,32 @@ def test_vendored_files_are_committed():
         ["git", "check-ignore", "--no-index", *[f"assets/vendor/{n}" for n in names]],
         cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert not ignored, f".gitignore would keep these vendored files out of git: {ignored[:5]}"
+
+
+# --- (f) the website's widgets respond: no page tells readers otherwise --------------
+
+_DEAD_CONTROLS = re.compile(
+    r"(cannot|can ?not|do not|does not|don't) (redraw|change|update)[^.]*\b(figure|plot|image)"
+    r"|(slider|control)s? move,? but|the website has none", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=_rel)
+def test_no_page_says_the_website_controls_do_nothing(path: Path):
+    """Widgets respond on the website (precomputed frames, _ext/explorable.py), so no
+    text may tell readers that moving a control there does nothing."""
+    if path.suffix == ".ipynb":
+        text = "\n".join(_source(c) for c in _load_notebook(path)["cells"] if c.get("cell_type") == "markdown")
+    else:
+        text = path.read_text(encoding="utf-8")
+    found = [m.group(0) for m in _DEAD_CONTROLS.finditer(" ".join(text.split()))]
+    assert not found, f"{_rel(path)}: {found}"
+
+
+def test_course_assets_are_loaded_by_the_book():
+    """assets/js and assets/css files of the course are each added to the pages by an
+    extension in _ext/ (or by _config.yml), so none is dead or forgotten."""
+    loaders = (ROOT / "_config.yml").read_text(encoding="utf-8") + "".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "_ext").glob("*.py"))
+    for folder in ("js", "css"):
+        for asset in sorted((ROOT / "assets" / folder).glob("*")):
+            assert f"{folder}/{asset.name}" in loaders, f"assets/{folder}/{asset.name} is loaded by no page"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import time
 import warnings
 
@@ -22,7 +23,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-__all__ = ["interactive_figure", "control_ends", "fast_log_ticks", "power_of_ten_label", "reset_axes"]
+__all__ = ["interactive_figure", "render_figure", "new_figure", "control_ends", "fast_log_ticks",
+           "power_of_ten_label", "reset_axes", "FRAMES_ENV"]
+
+#: Set by the book build (_ext/explorable.py): the folder where widgets save their website frames.
+FRAMES_ENV = "LESSONLIB_FRAMES_DIR"
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 
@@ -89,63 +94,92 @@ def reset_axes(ax) -> None:
     ax.set_ymargin(matplotlib.rcParams["axes.ymargin"])
 
 
-def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=80):
+def render_figure(fig, draw, ncols: int, values: dict) -> tuple[bytes, str]:
+    """Draw ``values`` on ``fig`` with ``draw`` and render it: (PNG bytes, error message or "").
+
+    The one drawing routine of every widget, in a live kernel and for the website's
+    precomputed frames alike (:mod:`lessonlib.widgets.frames`). ``fig`` is reused:
+    if it holds ``ncols`` axes they are reset (:func:`reset_axes`), otherwise new
+    ones are made. Anything that goes wrong inside ``draw`` (an overflow, a value out
+    of range) becomes a message in the figure instead of a traceback, and numpy's
+    floating-point warnings are silenced while drawing AND rendering (matplotlib's
+    log axes can overflow near 1e308): the plots report overflow themselves.
+    """
+    error = ""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        axes = fig.axes
+        if len(axes) == ncols:
+            for ax in axes:
+                reset_axes(ax)
+        else:                        # first draw, after an error (it cleared the figure), or extra axes
+            fig.clf()
+            axes = list(fig.subplots(1, ncols, squeeze=False)[0])
+        try:
+            draw(axes, **values)
+            fast_log_ticks(fig)
+        except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
+            error = f"{type(err).__name__}: {err}"
+            fig.clf()
+            fig.text(0.5, 0.5, f"Cannot draw these settings:\n{err}", ha="center",
+                     va="center", color="tab:red", wrap=True)
+        # fixed margins: tight_layout would cost ~140 ms a redraw
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88, wspace=0.35)
+        png = io.BytesIO()
+        fig.savefig(png, format="png")
+    return png.getvalue(), error
+
+
+def new_figure(figsize, dpi) -> Figure:
+    """A matplotlib Figure with an Agg canvas, not registered with pyplot."""
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def interactive_figure(controls: dict, draw, *, figsize=(9, 3.5), ncols=2, dpi=80, explore=None):
     """A box of ``controls`` above an image of a figure that ``draw(axes, **values)`` fills.
 
     ``axes`` is a list of ``ncols`` matplotlib Axes side by side; ``values`` maps each
     control's name to its value.
 
-    The figure is redrawn whenever a control changes. Anything that goes wrong
-    inside ``draw`` (an overflow, a value out of range) is shown as a message in
-    the figure instead of a traceback, and numpy's floating-point warnings are
-    silenced there: the plots report overflow themselves. The returned box has
+    The figure is redrawn whenever a control changes (:func:`render_figure`: a
+    failed draw shows its message in the figure). The returned box has
     ``controls`` (the dict), ``image`` (the ``ipywidgets.Image``), ``figure``,
     ``redraw()`` (draw again with the current values), ``last_seconds`` (the last
-    redraw's duration, PNG rendering included) and ``last_error`` (the message of
-    the last failed draw, or "").
+    redraw's duration, PNG rendering included), ``last_error`` (the message of
+    the last failed draw, or ""), and ``draw`` and ``figure_options`` (what
+    :mod:`lessonlib.widgets.frames` needs to render the same figure elsewhere).
+
+    For the static website: when the book build sets the environment variable
+    ``LESSONLIB_FRAMES_DIR``, the figure is also rendered for every website position
+    of every control, plus a grid over the two controls named by ``explore``
+    (default: the first two), and saved there (:mod:`lessonlib.widgets.frames`).
+    Nothing of that happens in a live kernel or under pytest.
     """
-    fig = Figure(figsize=figsize, dpi=dpi)
-    FigureCanvasAgg(fig)
+    fig = new_figure(figsize, dpi)
     image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
     box = W.VBox([W.HBox(list(controls.values()), layout=W.Layout(flex_flow="row wrap")), image])
     box.controls, box.image, box.figure = controls, image, fig
+    box.draw = draw
+    box.figure_options = {"figsize": figsize, "ncols": ncols, "dpi": dpi, "explore": explore}
     box.last_seconds = float("nan")
     box.last_error = ""
 
     def redraw(_change=None):
         start = time.perf_counter()
-        values = {name: c.value for name, c in controls.items()}
-        # numpy's warnings are silenced while drawing AND rendering (matplotlib's log
-        # axes can overflow near 1e308): the plots report overflow themselves.
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            axes = fig.axes
-            if len(axes) == ncols:
-                for ax in axes:
-                    reset_axes(ax)
-            else:                        # first draw, after an error (it cleared the figure), or extra axes
-                fig.clf()
-                axes = list(fig.subplots(1, ncols, squeeze=False)[0])
-            try:
-                draw(axes, **values)
-                fast_log_ticks(fig)
-                box.last_error = ""
-            except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
-                box.last_error = f"{type(err).__name__}: {err}"
-                fig.clf()
-                fig.text(0.5, 0.5, f"Cannot draw these settings:\n{err}", ha="center",
-                         va="center", color="tab:red", wrap=True)
-            # fixed margins: tight_layout would cost ~140 ms a redraw
-            fig.subplots_adjust(left=0.1, right=0.97, bottom=0.16, top=0.88, wspace=0.35)
-            png = io.BytesIO()
-            fig.savefig(png, format="png")
-        image.value = png.getvalue()
+        png, box.last_error = render_figure(fig, draw, ncols, {name: c.value for name, c in controls.items()})
+        image.value = png
         box.last_seconds = time.perf_counter() - start
 
     box.redraw = redraw
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
+    if os.environ.get(FRAMES_ENV):
+        from .frames import render_site_frames  # only in the book build
+
+        render_site_frames(box, out=os.environ[FRAMES_ENV])
     return box
 
 
