@@ -3,7 +3,8 @@
 Left: the gradient norm of each block's parameters at initialization, for Post-LN and
 Pre-LN (the chosen arrangement solid), computed at every redraw (two backward passes).
 Right: the training loss of the chosen arrangement on the reversal task. Training is
-what costs (about 0.1-0.5 s on a quiet machine, growing with the depth): a widget
+what costs (a fraction of a second, growing with the depth: 0.7 s of CPU at 16 blocks
+on a heavily loaded machine): a widget
 trains each setting once, the first time it is shown, and keeps the curve, so a
 setting seen before redraws in the 100 ms of the other widgets.
 """
@@ -70,7 +71,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, **defaults):
 
     ``logit_scale`` multiplies the attention logits on top of $1/\\sqrt d$ (4 = no
     scaling at d = 16). ``defaults`` overrides :class:`ExplorerConfig` fields. The first
-    draw at a setting trains a network (0.1-0.5 s); the widget keeps that run, so
+    draw at a setting trains a network (up to about a second at 16 blocks); the widget keeps that run, so
     returning to a setting redraws in well under 100 ms. The returned box also has
     ``trained``, the dict of the runs kept so far.
     """
