@@ -19,7 +19,8 @@ from ..optim import Adam
 
 __all__ = ["reverse_batch", "baseline", "InitGradConfig", "InitGradResult", "run_init_grads",
            "TrainConfig", "TrainResult", "run_training", "RankConfig", "RankResult",
-           "relative_residual", "run_rank_collapse", "ExplorerConfig", "ExplorerResult", "run_explorer"]
+           "relative_residual", "run_rank_collapse", "ExplorerConfig", "ExplorerResult", "run_explorer",
+           "explorer_init", "explorer_train"]
 
 
 def reverse_batch(batch, seq_len, vocab, *, rng):
@@ -187,15 +188,24 @@ class ExplorerResult:
     train: TrainResult
 
 
+def explorer_init(cfg: ExplorerConfig) -> dict:
+    """Per-block gradient norms at initialization of both arrangements at ``cfg``'s depth and
+    logit scale: arrangement -> :class:`InitGradResult` (one backward pass each, batch 16)."""
+    return {arr: run_init_grads(InitGradConfig(arrangement=arr, n_blocks=cfg.n_blocks,
+                                               logit_scale=cfg.logit_scale, batch=16, seed=cfg.seed))
+            for arr in ("post", "pre")}
+
+
+def explorer_train(cfg: ExplorerConfig) -> TrainResult:
+    """``cfg.steps`` Adam steps of ``cfg.arrangement`` (batch 16): the expensive part of the explorer."""
+    return run_training(TrainConfig(arrangement=cfg.arrangement, n_blocks=cfg.n_blocks, lr=cfg.lr,
+                                    warmup=cfg.warmup, steps=cfg.steps, batch=16,
+                                    logit_scale=cfg.logit_scale, seed=cfg.seed))
+
+
 def run_explorer(cfg: ExplorerConfig) -> ExplorerResult:
     """Per-block gradient norms at initialization (both arrangements) and ``steps`` training
     steps of ``cfg.arrangement``: a pure function of ``cfg``."""
     if cfg.arrangement not in ("pre", "post"):
         raise ValueError(f"run_explorer: arrangement must be 'pre' or 'post', got {cfg.arrangement!r}")
-    init = {arr: run_init_grads(InitGradConfig(arrangement=arr, n_blocks=cfg.n_blocks,
-                                               logit_scale=cfg.logit_scale, batch=16, seed=cfg.seed))
-            for arr in ("post", "pre")}
-    train = run_training(TrainConfig(arrangement=cfg.arrangement, n_blocks=cfg.n_blocks, lr=cfg.lr,
-                                     warmup=cfg.warmup, steps=cfg.steps, batch=16,
-                                     logit_scale=cfg.logit_scale, seed=cfg.seed))
-    return ExplorerResult(cfg, init, train)
+    return ExplorerResult(cfg, explorer_init(cfg), explorer_train(cfg))
