@@ -62,7 +62,9 @@ def test_objectives_myths_exercises_and_equations_have_slides(chapter):
     assert sum(t.startswith("### Exercise") for t in titles) == source.count("```{exercise}")
     labelled = re.findall(r"^\$\$\s*\(([\w:-]+)\)\s*$", source, flags=re.MULTILINE)
     tags = "\n".join(c.source for c in _slides(deck))
-    assert tags.count("\\tag{") >= len(set(labelled)) > 0
+    assert tags.count("\\tag{") >= len(set(labelled))
+    # every chapter derives numbered equations, except the capstone, which applies chapters 1-8
+    assert labelled or "Capstone" in source or "capstone" in source
 
 
 def test_the_prose_is_in_the_speaker_notes(chapter):
