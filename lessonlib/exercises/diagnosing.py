@@ -2,7 +2,7 @@
 
 ``mystery(k, seed=0)`` returns ``(model, X, y)`` for fault ``k`` = 1..4 without saying what
 is wrong; the construction is in this file, out of the learner's sight in the chapter.
-``check_cause(k, answer)`` grades a code from :data:`lessonlib.diagnosis.CODES`, and says
+``check_cause(k, answer)`` grades a code from ``lessonlib.diagnosis.CODES``, and says
 why a wrong one is wrong; ``check_fix(k, model)`` grades a repaired model: same weight
 shapes, and ``diagnose`` finds nothing.
 """

@@ -7,7 +7,7 @@ and returns a :class:`~lessonlib.exercises.Verdict`; none raises on an unattempt
 * :func:`check_dead_counter`: a function ``dead_fraction(Z)`` that counts the units of a
   layer that are off on every example (chapter 4's definition of a dead unit);
 * :func:`check_elu_vjp`: an ELU op (forward and VJP, $\alpha = 1$) against the library's,
-  with :func:`lessonlib.check_grad` as the arbiter of the VJP;
+  with :func:`lessonlib.gradcheck.check_grad` as the arbiter of the VJP;
 * :func:`check_scaling_exponent`: the power of $c$ by which a bias-free ReLU network's
   output grows when every weight matrix is multiplied by $c$.
 """

@@ -4,7 +4,7 @@ answer, says what is wrong, and prints "not attempted yet" for an untouched star
 * :func:`check_clip_by_norm`: a learner's ``clip_by_norm(grads, max_norm)``;
 * :func:`check_lstm_step`: a learner's ``lstm_step(x, h, c, W_xh, W_hh, b)`` built from
   Tensor ops: its forward values against :class:`lessonlib.recurrent.LSTMCell`, its
-  gradients with :func:`lessonlib.check_grad`, and $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$;
+  gradients with :func:`lessonlib.gradcheck.check_grad`, and $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$;
 * :func:`check_sigmoid_bound`: $\gamma$ and the per-step bound of a sigmoid RNN;
 * :func:`check_nonnormal`: the largest singular value and the decay rate of $\lVert W^m\rVert$;
 * :func:`check_half_memory`: the error of a network that remembers only the second value.
@@ -138,7 +138,7 @@ def check_lstm_step(fn, *, show=True) -> Verdict:
 
     Three checks: the values (against :class:`~lessonlib.recurrent.LSTMCell`, with a
     diagnosis of the usual slips), the gradients with respect to all six inputs
-    (:func:`~lessonlib.check_grad`: an answer computed on ``.data`` with numpy has none),
+    (:func:`~lessonlib.gradcheck.check_grad`: an answer computed on ``.data`` with numpy has none),
     and $\partial c_t/\partial c_{t-1} = \operatorname{diag}(f_t)$.
     """
     name = "lstm_step"

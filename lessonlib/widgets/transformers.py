@@ -22,7 +22,7 @@ TRANSFORMER_CONTROLS = ("arrangement", "n_blocks", "logit_scale", "lr", "warmup"
 
 
 def plot_transformer(axes, *, cache=None, **settings):
-    """Draw the explorer at ``settings`` (defaults: :class:`ExplorerConfig`) on two axes.
+    """Draw the explorer at ``settings`` (defaults: :class:`~lessonlib.experiments.transformers.ExplorerConfig`) on two axes.
 
     ``cache``: a dict in which training runs are kept by setting (the widget passes one),
     so that only a setting not seen before trains a network. Returns the
@@ -69,7 +69,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, **defaults):
     """Per-block gradient norms at initialization and a short training run, live.
 
     ``logit_scale`` multiplies the attention logits on top of $1/\\sqrt d$ (4 = no
-    scaling at d = 16). ``defaults`` overrides :class:`ExplorerConfig` fields. The first
+    scaling at d = 16). ``defaults`` overrides :class:`~lessonlib.experiments.transformers.ExplorerConfig` fields. The first
     draw at a setting trains a network (up to about a second at 16 blocks); the widget keeps that run, so
     returning to a setting redraws in well under 100 ms. The returned box also has
     ``trained``, the dict of the runs kept so far.
