@@ -102,7 +102,8 @@ def test_quiz_answers_offline(browser, base_url, page_path, questions):
         numeric = [q for q in questions if q["type"] == "numeric"]
         for q in numeric[:1]:
             div = _question_div(page, q["question"])
-            value = next(a["value"] for a in q["answers"] if a.get("type") == "value" and a["correct"])
+            right = next(a for a in q["answers"] if a.get("type") in ("value", "range") and a["correct"])
+            value = right["value"] if right["type"] == "value" else sum(right["range"]) / 2
             box = div.locator("input.Input-text")
             box.fill(str(value * 3 + 1))
             box.press("Enter")
