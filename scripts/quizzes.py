@@ -87,6 +87,14 @@ def _answer_problems(q, where) -> list[str]:
                 problems.append(f"{at}: numeric answers have 'type' value, range or default")
             elif t != "default" and not isinstance(a.get("correct"), bool):
                 problems.append(f"{at}: 'correct' must be true or false")
+            elif t != "default" and isinstance(q.get("precision"), int) and q["precision"] > 0:
+                # jupyterquiz rounds the typed number to `precision` significant digits first
+                p = q["precision"]
+                target = a["value"] if t == "value" else sum(a["range"]) / 2
+                typed = float(f"{target:.{p}g}")
+                if (typed != target) if t == "value" else not (a["range"][0] <= typed <= a["range"][1]):
+                    problems.append(f"{at}: at precision {p} a learner's {target:g} is read as {typed:g}, "
+                                    "which this answer does not accept")
         else:
             if not str(a.get("answer", "")).strip():
                 problems.append(f"{at}: no 'answer' text")
