@@ -34,7 +34,7 @@ from .autodiff import defvjp, primitive
 
 __all__ = ["elu", "gelu", "identity", "normal_cdf", "normal_pdf", "relu_slope", "leaky_relu_slope",
            "elu_slope", "gelu_slope", "identity_slope", "leaky_relu_gain",
-           "Activation", "REGISTRY", "FUNCTIONS", "lookup"]
+           "Activation", "REGISTRY", "FUNCTIONS", "SLOPES", "SLOPE_MAX", "lookup"]
 
 
 
@@ -188,6 +188,11 @@ REGISTRY = {a.name: a for a in (
 
 #: name -> function, the part of :data:`REGISTRY` that layers need.
 FUNCTIONS = {name: a.fn for name, a in REGISTRY.items()}
+
+#: The saturating activations' slopes $\phi'(x)$ (accurate in the tails) and their largest
+#: values, reached at x = 0 only: $\sigma'(0) = 1/4$, $\tanh'(0) = 1$ (chapter 2).
+SLOPES = {name: REGISTRY[name].slope for name in ("sigmoid", "tanh")}
+SLOPE_MAX = {name: REGISTRY[name].max_slope for name in ("sigmoid", "tanh")}
 
 
 def lookup(value, where="activation"):

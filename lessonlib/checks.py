@@ -35,14 +35,18 @@ def positive_int(where: str, name: str, value, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def finite_number(where: str, name: str, value, *, low=None, low_open: bool = False) -> float:
-    """``value`` as a ``float`` if it is a finite real number, and ``>= low`` (``> low`` if
-    ``low_open``) when ``low`` is given."""
+def finite_number(where: str, name: str, value, *, low=None, low_open: bool = False, high=None) -> float:
+    """``value`` as a ``float`` if it is a finite real number, ``>= low`` (``> low`` if
+    ``low_open``) when ``low`` is given, and ``<= high`` when ``high`` is given."""
     ok = _is_real(value) and np.isfinite(value)
     if ok and low is not None:
         ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value <= high
     if not ok:
-        bound = "" if low is None else f" {'>' if low_open else '>='} {low:g}"
+        bounds = ([] if low is None else [f"{'>' if low_open else '>='} {low:g}"]) + \
+                 ([] if high is None else [f"<= {high:g}"])
+        bound = (" " + " and ".join(bounds)) if bounds else ""
         raise InputError(f"{where}: {name} must be a finite number{bound}, got {value!r}")
     return float(value)
 

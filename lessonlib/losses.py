@@ -5,7 +5,7 @@ import numpy as np
 
 from .autodiff import as_float_array, defvjp, primitive
 
-__all__ = ["mse", "cross_entropy"]
+__all__ = ["mse", "cross_entropy", "label_entropy"]
 
 
 @primitive
@@ -82,3 +82,15 @@ def cross_entropy(logits, labels):
             f"got min {labels.min()}, max {labels.max()}"
         )
     return _cross_entropy(logits, labels=labels)
+
+
+def label_entropy(y) -> float:
+    r"""$-\sum_k p_k \ln p_k$ of the label frequencies $p_k$, in nats.
+
+    This is the cross-entropy of the best *constant* prediction (predict the
+    frequencies for every input): the "chance" level of a classifier's loss. It
+    equals $\ln K$ only when the $K$ classes are equally frequent.
+    """
+    counts = np.bincount(np.asarray(y))
+    p = counts[counts > 0] / counts.sum()
+    return float(-np.sum(p * np.log(p)))

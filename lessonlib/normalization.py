@@ -26,16 +26,17 @@ running estimate is the unbiased one (divide by $N - 1$).
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from .activations import lookup
 from .autodiff import Tensor, as_float_array, defvjp, primitive
-from .layers import Linear
+from .checks import finite_number, positive_int
+from .layers import Linear, deep_mlp, scaled_initializer
 from .module import Module
 
-__all__ = ["batch_norm", "batch_statistics", "BatchNorm", "BNMLP", "layer_norm", "LayerNorm"]
+__all__ = ["batch_norm", "batch_statistics", "BatchNorm", "BNMLP", "bn_mlp", "recompute_statistics",
+           "layer_norm", "LayerNorm"]
 
 
 def batch_statistics(x, eps=1e-5):
@@ -85,15 +86,6 @@ def _batch_norm_vjp_beta(g, y, x, gamma, beta, x_hat, inv_sigma):
 defvjp(_batch_norm, _batch_norm_vjp_x, _batch_norm_vjp_gamma, _batch_norm_vjp_beta)
 
 
-def _check_number(name, value, low, high, low_open, layer="BatchNorm"):
-    bad = (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
-           or not np.isfinite(value) or value > high or value < low or (low_open and value == low))
-    if bad:
-        where = f"{'>' if low_open else '>='} {low} and <= {high}" if np.isfinite(high) else f"> {low}"
-        raise ValueError(f"{layer}: {name} must be a finite number {where}, got {value!r}")
-    return float(value)
-
-
 class BatchNorm(Module):
     r"""Batch normalization of inputs of shape (N, ``num_features``).
 
@@ -107,12 +99,9 @@ class BatchNorm(Module):
     """
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1):
-        if (isinstance(num_features, (bool, np.bool_)) or not isinstance(num_features, numbers.Integral)
-                or num_features < 1):
-            raise ValueError(f"BatchNorm: num_features must be a positive integer, got {num_features!r}")
-        self.num_features = int(num_features)
-        self.eps = _check_number("eps", eps, 0.0, np.inf, low_open=True)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0, low_open=False)
+        self.num_features = positive_int("BatchNorm", "num_features", num_features)
+        self.eps = finite_number("BatchNorm", "eps", eps, low=0, low_open=True)
+        self.momentum = finite_number("BatchNorm", "momentum", momentum, low=0, high=1)
         self.gamma = Tensor(np.ones(self.num_features), requires_grad=True)
         self.beta = Tensor(np.zeros(self.num_features), requires_grad=True)
         self.running_mean = np.zeros(self.num_features)
@@ -190,6 +179,38 @@ class BNMLP(Module):
         return h
 
 
+def bn_mlp(n_in, width, depth, n_out, *, activation, init, rng, bn=True, gain=1.0):
+    """``depth`` hidden layers of ``width`` units, with batch normalization if ``bn``
+    (a :class:`BNMLP`; with ``bn=False`` the plain :func:`~lessonlib.layers.deep_mlp`)."""
+    if not bn:
+        return deep_mlp(n_in, width, depth, n_out, activation=activation, init=init, rng=rng, gain=gain)
+    depth, width = positive_int("bn_mlp", "depth", depth), positive_int("bn_mlp", "width", width)
+    return BNMLP([n_in] + [width] * depth + [n_out], activation=activation,
+                 init=scaled_initializer(init, gain, "bn_mlp"), rng=rng)
+
+
+def recompute_statistics(model, X):
+    """Set every BatchNorm's running statistics to those of the batch ``X`` under the current weights.
+
+    One forward pass in training mode with momentum 1 (momenta are restored and
+    the model is left in evaluation mode). Running averages collected during
+    training mix statistics of past weights; this replaces them.
+    """
+    norms = getattr(model, "norms", [])
+    momenta = [bn.momentum for bn in norms]
+    model.train()
+    try:
+        for bn in norms:
+            bn.momentum = 1.0
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            model(Tensor(X))
+    finally:
+        for bn, m in zip(norms, momenta):
+            bn.momentum = m
+        model.eval()
+    return model
+
+
 # --- layer normalization (chapter 8) ------------------------------------------------------
 def layer_norm(x, gamma, beta, eps=1e-5):
     r"""$y = \gamma \hat x + \beta$ with $\hat x$ standardized over the LAST axis (the features).
@@ -238,11 +259,8 @@ class LayerNorm(Module):
     """
 
     def __init__(self, num_features, eps=1e-5):
-        if (isinstance(num_features, (bool, np.bool_)) or not isinstance(num_features, numbers.Integral)
-                or num_features < 1):
-            raise ValueError(f"LayerNorm: num_features must be a positive integer, got {num_features!r}")
-        self.num_features = int(num_features)
-        self.eps = _check_number("eps", eps, 0.0, np.inf, low_open=True, layer="LayerNorm")
+        self.num_features = positive_int("LayerNorm", "num_features", num_features)
+        self.eps = finite_number("LayerNorm", "eps", eps, low=0, low_open=True)
         self.gamma = Tensor(np.ones(self.num_features), requires_grad=True)
         self.beta = Tensor(np.zeros(self.num_features), requires_grad=True)
 

@@ -35,7 +35,7 @@ from . import ops
 from .autodiff import Tensor, as_float_array, defvjp, primitive
 from .module import Module
 
-__all__ = ["RNNCell", "LSTMCell", "columns", "unroll"]
+__all__ = ["RNNCell", "LSTMCell", "columns", "unroll", "jacobian_norms", "scalar_rnn"]
 
 
 @primitive
@@ -188,3 +188,42 @@ def unroll(cell, xs, state=None):
         state = cell(x, state)
         outputs.append(state[0] if isinstance(state, tuple) else state)
     return outputs, state
+
+
+# --- the Jacobian product through time, and a one-unit RNN -----------------------------------
+def jacobian_norms(slopes, W_hh, lags):
+    r"""$\lVert J_T J_{T-1} \cdots J_{k+1} \rVert_2$ with $J_t = \operatorname{diag}(\phi'(a_t)) W_{hh}^\top$.
+
+    ``slopes`` has shape (T, n_seq, n) and holds $\phi'(a_t)$; returns an array
+    of shape (len(lags), n_seq) with the spectral norm at each requested lag.
+    """
+    T, n_seq, n = slopes.shape
+    P = np.broadcast_to(np.eye(n), (n_seq, n, n)).copy()     # lag 0: the identity
+    wanted = {int(lag): i for i, lag in enumerate(lags)}
+    out = np.empty((len(lags), n_seq))
+    if 0 in wanted:
+        out[wanted[0]] = 1.0
+    for lag in range(1, T + 1):
+        P = P @ (slopes[T - lag][:, :, None] * W_hh.T[None])     # multiply by J_{T-lag+1}
+        if lag in wanted:
+            out[wanted[lag]] = np.linalg.svd(P, compute_uv=False)[:, 0]
+    return out
+
+
+def scalar_rnn(w, b, *, T, h0):
+    r"""$h_t = \tanh(w h_{t-1} + b)$ for arrays of $(w, b)$; returns $h_T$, $\partial h_T/\partial w$, $\partial h_T/\partial b$.
+
+    The derivatives are carried forward with the recursion
+    $\dot h_t = \tanh'(a_t)\,(\dot a_t + w\, \dot h_{t-1})$, where $\dot a_t$ is
+    $h_{t-1}$ for $w$ and 1 for $b$: forward-mode differentiation through time,
+    cheap here because there are only two parameters.
+    """
+    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
+    h = np.full(w.shape, float(h0))
+    dw, db = np.zeros(w.shape), np.zeros(w.shape)
+    for _ in range(int(T)):
+        h_new = np.tanh(w * h + b)
+        s = 1.0 - h_new * h_new
+        dw, db = s * (h + w * dw), s * (1.0 + w * db)
+        h = h_new
+    return h, dw, db

@@ -35,24 +35,20 @@ layer of block ``l - 1``'s branch.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .activations import lookup
-from .layers import Linear
+from .checks import finite_number, one_of, positive_int
+from .layers import Linear, deep_mlp
+from .normalization import BatchNorm
 from .module import Module
 
-__all__ = ["ResidualBlock", "ResidualMLP"]
+__all__ = ["ResidualBlock", "ResidualMLP", "ARCHS", "branch_scale_for", "residual_net", "theory_growth",
+           "BNResidualBlock", "BNResidualMLP"]
 
 
 def _activation(value):
     return lookup(value, "residual")
-
-
-def _check_positive_int(name, label, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: {label} must be a positive integer, got {value!r}")
 
 
 class ResidualBlock(Module):
@@ -64,11 +60,9 @@ class ResidualBlock(Module):
 
     def __init__(self, width, *, activation, init, rng, branch_scale=1.0, zero_last=False,
                  branch_depth=2):
-        _check_positive_int("ResidualBlock", "width", width)
-        _check_positive_int("ResidualBlock", "branch_depth", branch_depth)
-        if isinstance(branch_scale, (bool, np.bool_)) or not isinstance(branch_scale, numbers.Real) \
-                or not np.isfinite(branch_scale):
-            raise ValueError(f"ResidualBlock: branch_scale must be a finite number, got {branch_scale!r}")
+        positive_int("ResidualBlock", "width", width)
+        positive_int("ResidualBlock", "branch_depth", branch_depth)
+        finite_number("ResidualBlock", "branch_scale", branch_scale)
         self.activation = _activation(activation)
         self.branch = [Linear(width, width, init=init, rng=rng) for _ in range(branch_depth)]
         self.branch_scale = float(branch_scale)
@@ -111,10 +105,8 @@ class ResidualMLP(Module):
     def __init__(self, n_in, width, n_blocks, n_out, *, activation="relu", init="he_normal", rng,
                  branch_scale=1.0, zero_last=False, branch_depth=2):
         for label, value in (("n_in", n_in), ("width", width), ("n_out", n_out)):
-            _check_positive_int("ResidualMLP", label, value)
-        if isinstance(n_blocks, (bool, np.bool_)) or not isinstance(n_blocks, numbers.Integral) \
-                or n_blocks < 0:
-            raise ValueError(f"ResidualMLP: n_blocks must be an integer >= 0, got {n_blocks!r}")
+            positive_int("ResidualMLP", label, value)
+        positive_int("ResidualMLP", "n_blocks", n_blocks, minimum=0)
         self.activation = _activation(activation)
         inp = Linear(n_in, width, init=init, rng=rng)
         blocks = [ResidualBlock(width, activation=activation, init=init, rng=rng,
@@ -140,3 +132,102 @@ class ResidualMLP(Module):
         if hook is not None:
             hook(len(self.layers), out, out)
         return out
+
+# --- the architectures of chapter 6, by name --------------------------------------------------
+#: ``plain``: :func:`~lessonlib.layers.deep_mlp` with ``2 B + 1`` hidden layers, the same
+#: ``2 B + 2`` weight layers as ``B`` blocks without shortcuts; ``residual``: :class:`ResidualMLP`
+#: with branch scale $s = 1$; ``scaled``: $s = 1/\sqrt{B}$; ``zero_last``: $s = 1$ and every
+#: branch's last weight initialized to 0. For ReLU branches with He initialization the
+#: mean square of the stream, and the squared gradient norm, grow by $(1 + 2 s^2)$ per block.
+ARCHS = ("plain", "residual", "scaled", "zero_last")
+
+
+def branch_scale_for(arch, n_blocks, gain=1.0) -> float:
+    r"""The branch scale $s$ of ``arch`` with ``n_blocks`` blocks, times ``gain`` (nan for ``plain``)."""
+    one_of("residual", "arch", arch, ARCHS)
+    if arch == "plain":
+        return float("nan")
+    return gain / np.sqrt(n_blocks) if arch == "scaled" else gain * 1.0
+
+
+def residual_net(n_in, width, n_blocks, n_out, *, arch, activation="relu", init="he_normal", rng,
+                 gain=1.0):
+    """A network of ``arch`` (see the module docstring) with ``n_blocks`` blocks' worth of layers.
+
+    ``n_blocks`` always counts blocks: a residual arch has ``2 n_blocks + 2`` weight
+    layers, and ``plain`` the same number without shortcuts (``2 n_blocks + 1`` hidden
+    layers). For a plain network with a given number of hidden layers, use
+    :func:`~lessonlib.experiments.profiles.deep_mlp`. ``gain`` multiplies the branch
+    scale of the residual archs (it is ignored for ``plain``).
+    """
+    one_of("residual", "arch", arch, ARCHS)
+    if arch == "plain":
+        return deep_mlp(n_in, width, 2 * n_blocks + 1, n_out, activation=activation, init=init, rng=rng)
+    return ResidualMLP(n_in, width, n_blocks, n_out, activation=activation, init=init, rng=rng,
+                       branch_scale=branch_scale_for(arch, max(n_blocks, 1), gain),
+                       zero_last=arch == "zero_last")
+
+
+def theory_growth(arch, n_blocks, b, gain=1.0):
+    r"""Predicted growth factor of the mean square over ``b`` blocks, ReLU + He branches.
+
+    $(1 + 2 s^2)^b$ for a residual stream (1 with a zero last layer), and 1 for a
+    plain He-initialized ReLU network, whose mean square is preserved in
+    expectation. The same factor applies to the squared gradient norm.
+    """
+    one_of("residual", "arch", arch, ARCHS)
+    b = np.asarray(b, dtype=float)
+    if arch in ("plain", "zero_last"):
+        return np.ones_like(b)
+    s = branch_scale_for(arch, n_blocks, gain)
+    with np.errstate(over="ignore"):
+        return (1.0 + 2.0 * s * s) ** b
+
+
+# --- batch normalization inside the branch (chapter 6) ----------------------------------------
+class BNResidualBlock(Module):
+    r"""$h \mapsto h P + F(h)$, with batch normalization inside the branch (chapter 6).
+
+    The branch is the "pre-activation" block of He et al.'s identity-mapping paper,
+    $F(h) = \mathrm{ReLU}(\mathrm{BN}_2(\mathrm{ReLU}(\mathrm{BN}_1(h))\, W_1))\, W_2$,
+    with He-initialized $W_1$ ($n \times m$) and $W_2$ ($m \times m$). The shortcut is the
+    identity when ``width_in == width_out`` (``P`` is None); otherwise a linear
+    projection $P$ of shape (``width_in``, ``width_out``) drawn by ``shortcut_init``
+    (He et al.'s "option B" shortcut).
+    """
+
+    def __init__(self, width_in, width_out=None, *, rng, shortcut_init="orthogonal"):
+        width_out = width_in if width_out is None else width_out
+        self.norm1, self.norm2 = BatchNorm(width_in), BatchNorm(width_out)
+        self.branch = [Linear(width_in, width_out, init="he_normal", rng=rng, bias=False),
+                       Linear(width_out, width_out, init="he_normal", rng=rng, bias=False)]
+        self.P = None if width_in == width_out else Linear(width_in, width_out, init=shortcut_init,
+                                                              rng=rng, bias=False)
+
+    def __call__(self, h):
+        f = self.branch[0](lookup("relu")(self.norm1(h)))
+        f = self.branch[1](lookup("relu")(self.norm2(f)))
+        return (h if self.P is None else self.P(h)) + f
+
+
+class BNResidualMLP(Module):
+    """Input projection, ``n_blocks`` :class:`BNResidualBlock` of ``width`` units, output projection.
+
+    ``hook(b, h)`` (if given) sees the stream after the input projection (``b = 0``)
+    and after every block ``b = 1 .. n_blocks``.
+    """
+
+    def __init__(self, n_in, width, n_blocks, n_out, *, rng):
+        self.inp = Linear(n_in, width, init="lecun_normal", rng=rng)
+        self.blocks = [BNResidualBlock(width, rng=rng) for _ in range(n_blocks)]
+        self.out = Linear(width, n_out, init="lecun_normal", rng=rng)
+
+    def __call__(self, x, hook=None):
+        h = self.inp(x)
+        if hook is not None:
+            hook(0, h)
+        for b, block in enumerate(self.blocks, start=1):
+            h = block(h)
+            if hook is not None:
+                hook(b, h)
+        return self.out(h)

@@ -9,9 +9,10 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lessonlib.experiments.batchnorm import (  # noqa: E402
-    RELU_LARGE_BATCH_GROWTH, BNProfileConfig, bn_mlp, growth_factor, label_entropy, large_batch_growth,
-    predict, recompute_statistics, run_bn_profile)
+from lessonlib.experiments.batchnorm import BNProfileConfig, growth_factor, predict, run_bn_profile
+from lessonlib.losses import label_entropy
+from lessonlib.normalization import bn_mlp, recompute_statistics
+from lessonlib.theory import RELU_LARGE_BATCH_GROWTH, large_batch_growth
 from lessonlib.experiments.profiles import ProfileConfig, run_profile  # noqa: E402
 from lessonlib.normalization import BNMLP  # noqa: E402
 from lessonlib.plotting.batchnorm import (  # noqa: E402

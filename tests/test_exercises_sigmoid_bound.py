@@ -5,7 +5,9 @@ from lessonlib import Tensor, nn
 from lessonlib.exercises.sigmoid_bound import (
     check_grad_norms, check_saturated_fraction, check_sigmoid_twin, check_tanh_threshold,
     reference_grad_norms)
-from lessonlib.experiments.saturation import SLOPE_MAX, SLOPES, center_biases, slope_threshold
+from lessonlib.activations import SLOPES, SLOPE_MAX
+from lessonlib.layers import center_biases
+from lessonlib.theory import slope_threshold
 
 
 def test_tanh_threshold_verdicts():

@@ -7,8 +7,10 @@ import pytest
 
 matplotlib.use("Agg")
 
-from lessonlib.experiments.profiles import (  # noqa: E402
-    ProfileConfig, TrainConfig, deep_mlp, run_profile, run_training)
+from lessonlib import data, losses, optim
+from lessonlib.experiments.profiles import ProfileConfig, run_profile
+from lessonlib.layers import deep_mlp
+from lessonlib.training import train, train_loop
 from lessonlib.plotting.profiles import plot_losses, plot_profile  # noqa: E402
 from lessonlib.widgets.profiles import PROFILE_CONTROLS, profile_widget  # noqa: E402
 from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
@@ -43,27 +45,56 @@ def test_overflow_becomes_a_message_not_a_warning():
     assert any("overflow" in t.get_text() for t in ax.texts)
 
 
-def test_training_reduces_loss_and_reports_divergence():
-    ok = run_training(TrainConfig(depth=3, width=32, steps=200, lr=0.05, activation="tanh",
-                                  init="xavier_normal"))
+def _teacher(seed=0):
+    return data.teacher_regression(256, 16, rng=np.random.default_rng(seed))
+
+
+def test_train_loop_reduces_loss_and_reports_divergence():
+    X, y = _teacher()
+    net = deep_mlp(16, 32, 3, 1, activation="tanh", init="xavier_normal", rng=np.random.default_rng(0))
+    ok = train_loop(net, X, y, loss_fn=losses.mse, lr=0.05, steps=200)
     assert ok.message == "" and ok.final_loss < 0.5 * ok.losses[0]
+    assert np.all(np.isfinite(ok.first_grad_norms)) and ok.first_grad_norms.shape == (200,)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        bad = run_training(TrainConfig(depth=6, steps=50, lr=50.0))
+        net = deep_mlp(16, 64, 6, 1, activation="relu", init="he_normal", rng=np.random.default_rng(0))
+        bad = train_loop(net, X, y, loss_fn=losses.mse, lr=50.0, steps=50)
     assert bad.message.startswith("diverged")
+    stop = int(np.argmax(np.isnan(bad.losses)))
+    assert 0 < stop < 50 and np.all(np.isnan(bad.losses[stop:])) and np.all(np.isnan(bad.last_grad_norms[stop:]))
     ax = plot_losses(bad)
     assert ax.get_xlabel() and ax.get_ylabel()
 
 
+def test_train_matches_a_hand_written_loop():
+    X, y = _teacher(1)
+    nets = [deep_mlp(16, 8, 2, 1, activation="tanh", init="xavier_normal", rng=np.random.default_rng(5))
+            for _ in range(2)]
+    opt = optim.SGD(nets[0].parameters(), lr=0.1)
+    by_hand = []
+    for _ in range(5):
+        opt.zero_grad()
+        loss = losses.mse(nets[0](X), y)
+        loss.backward()
+        by_hand.append(loss.item())
+        opt.step()
+    run = train(lambda step: losses.mse(nets[1](X), y), optim.SGD(nets[1].parameters(), lr=0.1), 5,
+                watch={"W1": lambda: nets[1].layers[0].W.grad.copy()}, lr_at=lambda step: 0.1)
+    np.testing.assert_array_equal(run.losses, by_hand)
+    assert run.watched["W1"].shape == (5, 16, 8) and run.stopped == 5 and run.message == ""
+    np.testing.assert_array_equal(nets[0].layers[0].W.data, nets[1].layers[0].W.data)
+
+
+def test_train_refuses_bad_steps():
+    with pytest.raises(ValueError, match="train: steps must be an integer >= 0"):
+        train(lambda step: None, None, -1)
+
+
 def test_bad_settings_fail_clearly():
-    with pytest.raises(ValueError, match="deep_mlp: unknown init"):
+    with pytest.raises(ValueError, match="deep_mlp: unknown initializer 'kaiming'"):
         deep_mlp(4, 4, 2, 1, activation="tanh", init="kaiming", rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="depth and width"):
+    with pytest.raises(ValueError, match="deep_mlp: depth must be a positive integer"):
         deep_mlp(4, 4, 0, 1, activation="tanh", init="he_normal", rng=np.random.default_rng(0))
-    with pytest.raises(ValueError, match="unknown task"):
-        run_training(TrainConfig(task="mnist"))
-
-
 
 
 def test_profile_widget_survives_every_control_at_both_ends():

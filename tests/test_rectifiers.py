@@ -11,9 +11,8 @@ matplotlib.use("Agg")
 from lessonlib import Tensor, check_grad, leaky_relu  # noqa: E402
 from lessonlib.activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain,  # noqa: E402
                                    leaky_relu_slope, normal_cdf, normal_pdf, relu_slope)
-from lessonlib.experiments.rectifiers import (  # noqa: E402
-    FAMILY, MATCHED, N_VAR, CurvesConfig, DeadConfig, DyingConfig, activation_for, first_layer_dead_theory,
-    gaussian_mean, layer_factor, run_curves, run_dead_units, run_dying)
+from lessonlib.experiments.rectifiers import FAMILY, MATCHED, N_VAR, CurvesConfig, DeadConfig, DyingConfig, activation_for, layer_factor, run_curves, run_dead_units, run_dying
+from lessonlib.theory import first_layer_dead_theory, gaussian_expectation
 from lessonlib.plotting import rectifiers as plots  # noqa: E402
 from lessonlib.widgets.rectifiers import DEAD_UNIT_CONTROLS, dead_unit_widget  # noqa: E402
 from widget_checks import drive_to_ends, redraw_times  # noqa: E402  (tests/widget_checks.py)
@@ -82,15 +81,15 @@ def test_slopes_match_backward_and_formulas():
 
 def test_leaky_gain_and_gaussian_mean():
     assert math.isclose(leaky_relu_gain(0.0), math.sqrt(2.0)) and math.isclose(leaky_relu_gain(1.0), 1.0)
-    assert gaussian_mean(lambda z: z ** 2, 1.7) == pytest.approx(1.7 ** 2, rel=1e-12)
-    assert gaussian_mean(lambda z: z ** 4, 0.5) == pytest.approx(3 * 0.5 ** 4, rel=1e-12)
+    assert gaussian_expectation(lambda z: z ** 2, 1.7) == pytest.approx(1.7 ** 2, rel=1e-12)
+    assert gaussian_expectation(lambda z: z ** 4, 0.5) == pytest.approx(3 * 0.5 ** 4, rel=1e-12)
     for a in (0.0, 0.2, 0.7):                      # eq. (ch4-eq-leaky-moment), kink at 0
-        m2 = gaussian_mean(lambda z: leaky_relu(z, a).data ** 2, 1.3)
+        m2 = gaussian_expectation(lambda z: leaky_relu(z, a).data ** 2, 1.3)
         assert m2 == pytest.approx((1 + a * a) / 2 * 1.3 ** 2, rel=1e-9)
-        assert gaussian_mean(lambda z: leaky_relu_slope(z, a) ** 2, 0.4) == pytest.approx((1 + a * a) / 2, rel=1e-9)
+        assert gaussian_expectation(lambda z: leaky_relu_slope(z, a) ** 2, 0.4) == pytest.approx((1 + a * a) / 2, rel=1e-9)
     # E[elu'(z)^2] = 1/2 + e^2 Phi(-2) for z ~ N(0, 1): a kink in the slope at 0
     exact = 0.5 + math.exp(2.0) * normal_cdf(-2.0)
-    assert gaussian_mean(lambda z: elu_slope(z) ** 2) == pytest.approx(exact, abs=1e-6)
+    assert gaussian_expectation(lambda z: elu_slope(z) ** 2) == pytest.approx(exact, abs=1e-6)
     assert layer_factor([1.0, 2.0, 8.0], 0, 2) == pytest.approx(math.sqrt(8.0))
     assert layer_factor([8.0, 2.0, 1.0], 2, 0) == pytest.approx(math.sqrt(8.0))   # gradients: downwards
 
@@ -121,7 +120,7 @@ def test_matched_scales_give_rho_one_at_zero():
         if name in slope_at_0:
             assert N_VAR[init] * gain ** 2 * slope_at_0[name] ** 2 == pytest.approx(1.0)
         else:  # rectifiers: E[phi'(z)^2] for symmetric z
-            assert N_VAR[init] * gain ** 2 * gaussian_mean(lambda z: FAMILY[name][1](z) ** 2) == pytest.approx(1.0, rel=1e-6)
+            assert N_VAR[init] * gain ** 2 * gaussian_expectation(lambda z: FAMILY[name][1](z) ** 2) == pytest.approx(1.0, rel=1e-6)
 
 
 def test_zero_bias_relu_dead_pattern_ignores_weight_scale():

@@ -11,9 +11,8 @@ matplotlib.use("Agg")
 
 from lessonlib import Tensor, check_grad, cross_entropy  # noqa: E402
 from lessonlib.diagnostics import layer_profile  # noqa: E402
-from lessonlib.experiments.residual import (  # noqa: E402
-    ARCHS, BNResidualBlock, BNResidualMLP, StreamConfig, branch_scale_for, residual_net, run_stream,
-    theory_growth)
+from lessonlib.experiments.residual import StreamConfig, run_stream
+from lessonlib.residual import ARCHS, BNResidualBlock, BNResidualMLP, branch_scale_for, residual_net, theory_growth
 from lessonlib.plotting.residual import (  # noqa: E402
     plot_depth_sweep, plot_stream, plot_training_runs)
 from lessonlib.residual import ResidualBlock, ResidualMLP  # noqa: E402

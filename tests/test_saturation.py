@@ -10,8 +10,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from lessonlib import Tensor, nn, ops  # noqa: E402
-from lessonlib.experiments.saturation import (  # noqa: E402
-    SLOPE_MAX, SLOPES, center_biases, large_gain_factor, slope_threshold)
+from lessonlib.activations import SLOPES, SLOPE_MAX
+from lessonlib.layers import center_biases
+from lessonlib.theory import large_gain_factor, slope_threshold
 from lessonlib.plotting.saturation import (  # noqa: E402
     plot_bound, plot_gain_sweep, plot_lr_sweep, plot_saturation_sweep, plot_slopes, plot_underflow)
 from lessonlib.widgets.profiles import profile_widget  # noqa: E402
@@ -45,7 +46,7 @@ def test_slope_threshold_relations_and_edges():
         slope_threshold("sigmoid", 0.0)
     with pytest.raises(ValueError, match="level must be"):
         slope_threshold("sigmoid", float("nan"))
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="unknown activation .relu.; choose one of"):
         slope_threshold("relu", 0.01)
 
 

@@ -11,8 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from lessonlib import Tensor, init  # noqa: E402
 from lessonlib.experiments.profiles import ProfileConfig, run_profile  # noqa: E402
-from lessonlib.experiments.variance import (  # noqa: E402
-    VarianceConfig, mean_field, run_variance, second_moment, slope_second_moment, weight_variance)
+from lessonlib.experiments.variance import VarianceConfig, run_variance
+from lessonlib.init import weight_variance
+from lessonlib.theory import mean_field, second_moment, slope_second_moment
 from lessonlib.plotting.variance import (  # noqa: E402
     plot_fan, plot_singular_values, plot_spread, plot_sweep, plot_sweep_curves, plot_variance)
 from lessonlib.widgets.variance import VARIANCE_DEFAULTS, draw_variance, variance_widget  # noqa: E402

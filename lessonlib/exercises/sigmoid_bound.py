@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import nn
 from ..autodiff import Tensor
-from ..experiments.saturation import SLOPE_MAX, SLOPES, slope_threshold
+from ..activations import SLOPES, SLOPE_MAX
+from ..theory import slope_threshold
 from . import NOT_ATTEMPTED, diagnose_numbers, unattempted, verdict
 
 __all__ = ["check_tanh_threshold", "reference_grad_norms", "check_grad_norms",

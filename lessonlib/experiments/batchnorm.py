@@ -1,15 +1,14 @@
 r"""Experiments on batch-normalized MLPs (chapter 5).
 
-* :func:`bn_mlp`: a deep MLP with or without batch normalization;
-* :func:`label_entropy`, :func:`predict`, :func:`recompute_statistics`: the small tools
-  the chapter's training and evaluation loops use;
-* :func:`large_batch_growth`: the chapter's estimate of the per-layer gradient growth;
+* :func:`predict`: a model's outputs, batch by batch, for the chapter's evaluation loops;
 * :func:`run_bn_profile` (the widget's runner, a pure function of a frozen config):
   per-layer gradient statistics of a fresh network at initialization, and the
   per-layer growth factor of the gradient.
 
-The training runs, the train/eval comparison and the sweep over batch sizes are
-loops written out in the chapter.
+The network (:func:`lessonlib.normalization.bn_mlp`), the large-batch estimate
+(:func:`lessonlib.theory.large_batch_growth`) and :func:`lessonlib.losses.label_entropy`
+live with the mechanisms; the training runs, the train/eval comparison and the sweep
+over batch sizes are loops written out in the chapter.
 """
 from __future__ import annotations
 
@@ -18,19 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn
-from .. import init as initializers
 from ..autodiff import Tensor
 from ..diagnostics import Profile, layer_profile
-from ..normalization import BNMLP
-from .profiles import deep_mlp
+from ..normalization import bn_mlp
 
-__all__ = ["bn_mlp", "label_entropy", "predict", "recompute_statistics", "RELU_LARGE_BATCH_GROWTH",
-           "large_batch_growth", "BNProfileConfig", "BNProfileResult", "run_bn_profile", "growth_factor"]
-
-#: Per-layer growth of the gradient norm in a deep ReLU network with batch
-#: normalization, in the limit of a large batch: $\sqrt{\pi/(\pi-1)}$ (chapter 5).
-RELU_LARGE_BATCH_GROWTH = float(np.sqrt(np.pi / (np.pi - 1.0)))
+__all__ = ["predict", "BNProfileConfig", "BNProfileResult", "run_bn_profile", "growth_factor"]
 
 
 def _one_blas_thread():
@@ -47,34 +38,6 @@ def _one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def bn_mlp(n_in, width, depth, n_out, *, activation, init, rng, bn=True, gain=1.0):
-    """``depth`` hidden layers of ``width`` units, with batch normalization if ``bn``.
-
-    With ``bn=False`` this is :func:`lessonlib.experiments.profiles.deep_mlp`.
-    """
-    if not bn:
-        return deep_mlp(n_in, width, depth, n_out, activation=activation, init=init, rng=rng, gain=gain)
-    if int(depth) < 1 or int(width) < 1:
-        raise ValueError(f"bn_mlp: depth and width must be at least 1, got {depth} and {width}")
-    if isinstance(init, str) and init not in initializers.__all__:
-        raise ValueError(f"bn_mlp: unknown init {init!r}; choose one of {initializers.__all__}")
-    make = getattr(initializers, init) if isinstance(init, str) else init
-    scaled = lambda fan_in, fan_out, *, rng: make(fan_in, fan_out, rng=rng, gain=gain)
-    return BNMLP([n_in] + [width] * depth + [n_out], activation=activation, init=scaled, rng=rng)
-
-
-def label_entropy(y) -> float:
-    r"""$-\sum_k p_k \ln p_k$ of the label frequencies $p_k$, in nats.
-
-    This is the cross-entropy of the best *constant* prediction (predict the
-    frequencies for every input): the "chance" level of a classifier's loss. It
-    equals $\ln K$ only when the $K$ classes are equally frequent.
-    """
-    counts = np.bincount(np.asarray(y))
-    p = counts[counts > 0] / counts.sum()
-    return float(-np.sum(p * np.log(p)))
-
-
 def predict(model, X, batch_size=None) -> np.ndarray:
     """The model's outputs for ``X``, fed in consecutive batches of ``batch_size`` rows.
 
@@ -87,52 +50,6 @@ def predict(model, X, batch_size=None) -> np.ndarray:
     if size < 1:
         raise ValueError(f"predict: batch_size must be at least 1, got {batch_size}")
     return np.concatenate([model(Tensor(X[i:i + size])).data for i in range(0, len(X), size)])
-
-
-def recompute_statistics(model, X):
-    """Set every BatchNorm's running statistics to those of the batch ``X`` under the current weights.
-
-    One forward pass in training mode with momentum 1 (momenta are restored and
-    the model is left in evaluation mode). Running averages collected during
-    training mix statistics of past weights; this replaces them.
-    """
-    norms = getattr(model, "norms", [])
-    momenta = [bn.momentum for bn in norms]
-    model.train()
-    try:
-        for bn in norms:
-            bn.momentum = 1.0
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            model(Tensor(X))
-    finally:
-        for bn, m in zip(norms, momenta):
-            bn.momentum = m
-        model.eval()
-    return model
-
-
-def large_batch_growth(activation, *, points=48_000, limit=12.0) -> float:
-    r"""$\sqrt{E[\phi'(\xi)^2] / \mathrm{Var}[\phi(\xi)]}$ for $\xi \sim N(0, 1)$ (chapter 5).
-
-    The per-layer growth of the gradient norm that the chapter's estimate
-    predicts for a wide BN network in the limit of a large batch. The expectation
-    is a trapezoidal sum on ``points`` points of [-``limit``, ``limit``], and
-    $\phi'$ comes from the activation's own VJP. For ReLU it is
-    :data:`RELU_LARGE_BATCH_GROWTH` $= \sqrt{\pi/(\pi-1)}$.
-    """
-    phi = activation if callable(activation) else nn.ACTIVATIONS.get(activation)
-    if phi is None:
-        raise ValueError(f"large_batch_growth: unknown activation {activation!r}; "
-                         f"choose one of {sorted(nn.ACTIVATIONS)} or pass a function")
-    xi = np.linspace(-limit, limit, points)
-    weight = np.exp(-xi ** 2 / 2) * (xi[1] - xi[0]) / np.sqrt(2 * np.pi)
-    weight[[0, -1]] /= 2
-    t = Tensor(xi, requires_grad=True)
-    out = phi(t)
-    out.sum().backward()
-    h = out.data
-    variance = np.sum(weight * h ** 2) - np.sum(weight * h) ** 2
-    return float(np.sqrt(np.sum(weight * t.grad ** 2) / variance))
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@ r"""Recurrent networks through time (chapter 7): what the widget and the chapter
 
 * :func:`run_jacobian` (the widget's runner): $\lVert \partial h_T/\partial h_k \rVert$ against
   the lag $T-k$ for tanh RNNs whose recurrent matrix is ``radius`` times an orthogonal
-  matrix, built by :func:`jacobian_norms`; :func:`per_step_factor` fits its rate;
-* :func:`scalar_rnn`: the one-unit RNN of the cliff, with forward-mode derivatives, and
-  :func:`cliff_slice`, the derivative on either side of its wall;
-* :func:`adding_batch`: the adding problem; :func:`rnn_gradient`: a fresh RNN's gradient on it.
+  matrix, built by :func:`lessonlib.recurrent.jacobian_norms`; :func:`per_step_factor`
+  fits its rate;
+* :func:`cliff_slice`: the derivative of :func:`lessonlib.recurrent.scalar_rnn` on either
+  side of the wall of its cliff;
+* :func:`rnn_gradient`: a fresh RNN's gradient on :func:`lessonlib.data.adding_batch`.
 
 The training loop, the seed loops and the gradient-descent runs on the cliff are written
 out in the chapter itself.
@@ -18,11 +19,12 @@ import numpy as np
 
 from .. import losses
 from ..autodiff import Tensor
+from ..data import adding_batch
 from ..ops import tanh_slope
-from ..recurrent import RNNCell, unroll
+from ..recurrent import RNNCell, jacobian_norms, scalar_rnn, unroll
 
-__all__ = ["JacobianConfig", "JacobianResult", "run_jacobian", "jacobian_norms", "per_step_factor",
-           "scalar_rnn", "CliffSlice", "cliff_slice", "adding_batch", "ADDING_BASELINE", "rnn_gradient"]
+__all__ = ["JacobianConfig", "JacobianResult", "run_jacobian", "per_step_factor",
+           "CliffSlice", "cliff_slice", "rnn_gradient"]
 
 
 # --- the Jacobian product -------------------------------------------------------------
@@ -67,25 +69,6 @@ class JacobianResult:
             logs = np.log10(self.norms)
         logs[~np.isfinite(logs)] = np.nan
         return 10.0 ** np.mean(logs, axis=-1)
-
-
-def jacobian_norms(slopes, W_hh, lags):
-    r"""$\lVert J_T J_{T-1} \cdots J_{k+1} \rVert_2$ with $J_t = \operatorname{diag}(\phi'(a_t)) W_{hh}^\top$.
-
-    ``slopes`` has shape (T, n_seq, n) and holds $\phi'(a_t)$; returns an array
-    of shape (len(lags), n_seq) with the spectral norm at each requested lag.
-    """
-    T, n_seq, n = slopes.shape
-    P = np.broadcast_to(np.eye(n), (n_seq, n, n)).copy()     # lag 0: the identity
-    wanted = {int(lag): i for i, lag in enumerate(lags)}
-    out = np.empty((len(lags), n_seq))
-    if 0 in wanted:
-        out[wanted[0]] = 1.0
-    for lag in range(1, T + 1):
-        P = P @ (slopes[T - lag][:, :, None] * W_hh.T[None])     # multiply by J_{T-lag+1}
-        if lag in wanted:
-            out[wanted[lag]] = np.linalg.svd(P, compute_uv=False)[:, 0]
-    return out
 
 
 def run_jacobian(config: JacobianConfig) -> JacobianResult:
@@ -138,25 +121,6 @@ def per_step_factor(result: JacobianResult, start=0.5) -> np.ndarray:
 
 
 # --- a cliff in the loss of a one-unit RNN ------------------------------------------------------
-def scalar_rnn(w, b, *, T, h0):
-    r"""$h_t = \tanh(w h_{t-1} + b)$ for arrays of $(w, b)$; returns $h_T$, $\partial h_T/\partial w$, $\partial h_T/\partial b$.
-
-    The derivatives are carried forward with the recursion
-    $\dot h_t = \tanh'(a_t)\,(\dot a_t + w\, \dot h_{t-1})$, where $\dot a_t$ is
-    $h_{t-1}$ for $w$ and 1 for $b$: forward-mode differentiation through time,
-    cheap here because there are only two parameters.
-    """
-    w, b = np.broadcast_arrays(np.asarray(w, dtype=float), np.asarray(b, dtype=float))
-    h = np.full(w.shape, float(h0))
-    dw, db = np.zeros(w.shape), np.zeros(w.shape)
-    for _ in range(int(T)):
-        h_new = np.tanh(w * h + b)
-        s = 1.0 - h_new * h_new
-        dw, db = s * (h + w * dw), s * (1.0 + w * db)
-        h = h_new
-    return h, dw, db
-
-
 @dataclass(frozen=True)
 class CliffSlice:
     r"""$|\partial h_T/\partial b|$ at distances ``distances`` on either side of the wall at ``b_wall``."""
@@ -193,28 +157,6 @@ def cliff_slice(w, *, T=50, h0=0.5, b_range=(-1.0, 0.0), distances=None):
 
 
 # --- the adding problem -------------------------------------------------------------------------
-#: Mean squared error of always predicting 1, the mean of the target: Var(u1 + u2) = 2/12.
-ADDING_BASELINE = 1.0 / 6.0
-
-
-def adding_batch(T, batch, *, rng):
-    r"""The adding problem (Hochreiter & Schmidhuber, 1997), ``batch`` sequences of length ``T``.
-
-    Each step carries two numbers: a value drawn from U(0, 1) and a marker that
-    is 1 at exactly two steps, one in the first half and one in the second half.
-    The target is the sum of the two marked values. Returns ``xs`` of shape
-    (T, batch, 2) and ``y`` of shape (batch, 1).
-    """
-    if int(T) < 2:
-        raise ValueError(f"adding_batch: T must be at least 2, got {T}")
-    values = rng.uniform(0.0, 1.0, (T, batch))
-    marks = np.zeros((T, batch))
-    cols = np.arange(batch)
-    marks[rng.integers(0, T // 2, batch), cols] = 1.0
-    marks[rng.integers(T // 2, T, batch), cols] = 1.0
-    return np.stack([values, marks], axis=-1), np.sum(values * marks, axis=0)[:, None]
-
-
 def rnn_gradient(radius, *, T=50, n_hidden=32, batch=32, seed=0):
     """The parameters of a fresh RNN (``W_hh`` = radius x orthogonal) and linear readout, with
     the gradient of the adding-problem loss on one batch in their ``.grad``.

@@ -5,7 +5,7 @@ Pure ``run_*(config) -> result`` functions over frozen dataclasses:
 * :func:`run_curves`: each activation and its slope, the slope taken by ``backward()``;
 * :func:`run_dead_units`: which units of a fresh deep MLP never fire on the data,
   with shifted biases or badly scaled weights, and the per-layer profile (the
-  widget's runner); :func:`first_layer_dead_theory` is its closed form for layer 1;
+  widget's runner); :func:`lessonlib.theory.first_layer_dead_theory` is its closed form for layer 1;
 * :func:`run_dying`: full-batch gradient descent that records how many examples every
   unit fires on at every step, so a unit can be watched dying.
 
@@ -18,16 +18,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import data, losses, nn, ops
-from ..activations import (elu, elu_slope, gelu, gelu_slope, leaky_relu_gain, leaky_relu_slope,
-                           normal_cdf, relu_slope)
+from .. import data, losses, ops
+from ..activations import REGISTRY, leaky_relu_gain, leaky_relu_slope
 from ..autodiff import Tensor
+from ..checks import one_of
 from ..diagnostics import layer_profile
-from .profiles import deep_mlp
+from ..init import VARIANCE
+from ..layers import deep_mlp
+from ..optim import SGD
+from ..training import train
 
-__all__ = ["FAMILY", "MATCHED", "N_VAR", "activation_for", "gaussian_mean", "layer_factor",
+__all__ = ["FAMILY", "MATCHED", "N_VAR", "activation_for", "layer_factor",
            "CurvesConfig", "CurvesResult", "run_curves",
-           "DeadConfig", "DeadResult", "run_dead_units", "first_layer_dead_theory",
+           "DeadConfig", "DeadResult", "run_dead_units",
            "DyingConfig", "DyingResult", "run_dying"]
 
 
@@ -37,15 +40,13 @@ def _leaky(alpha):
     return fun
 
 
-#: name -> (activation phi, its slope phi'), for plots and tables.
+#: name -> (activation phi, its slope phi'), for plots and tables: the entries of
+#: :data:`lessonlib.activations.REGISTRY`, with leaky ReLU at two slopes.
 FAMILY = {
-    "sigmoid": (ops.sigmoid, ops.sigmoid_slope),
-    "tanh": (ops.tanh, ops.tanh_slope),
-    "relu": (ops.relu, relu_slope),
+    **{name: (REGISTRY[name].fn, REGISTRY[name].slope) for name in ("sigmoid", "tanh", "relu")},
     "leaky_relu_0.01": (_leaky(0.01), lambda z: leaky_relu_slope(z, 0.01)),
     "leaky_relu_0.2": (_leaky(0.2), lambda z: leaky_relu_slope(z, 0.2)),
-    "elu": (elu, elu_slope),
-    "gelu": (gelu, gelu_slope),
+    **{name: (REGISTRY[name].fn, REGISTRY[name].slope) for name in ("elu", "gelu")},
 }
 
 #: name -> (init, gain): each activation with the weight scale that makes rho = 1 for its
@@ -62,31 +63,16 @@ MATCHED = {
     "leaky_relu_0.2": ("lecun_normal", leaky_relu_gain(0.2)),
 }
 
-#: n Var(W) of a square layer for each initializer at gain 1 (chapter 3).
-N_VAR = {"lecun_normal": 1.0, "xavier_normal": 1.0, "xavier_uniform": 1.0, "he_normal": 2.0, "orthogonal": 1.0}
+#: n Var(W) of a square layer for each initializer at gain 1 (chapter 3), read from
+#: :data:`lessonlib.init.VARIANCE` (these rules give the same n Var(W) at every n).
+N_VAR = {name: VARIANCE[name](1, 1) for name in ("lecun_normal", "xavier_normal", "xavier_uniform",
+                                                  "he_normal", "orthogonal")}
 
 
 def activation_for(name):
     """The activation function called ``name`` in :data:`FAMILY` (or ``name`` itself if callable)."""
-    if callable(name):
-        return name
-    if name not in FAMILY:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(FAMILY)}")
-    return FAMILY[name][0]
-
-
-def gaussian_mean(f, std=1.0) -> float:
-    r"""$E[f(z)]$ for $z \sim N(0, \mathrm{std}^2)$, by the midpoint rule.
-
-    ``f`` maps an array to an array. The cells have width $0.001\,\mathrm{std}$ and
-    cover $\pm 12$ standard deviations, with $z = 0$ on a cell boundary: every
-    rectifier has its kink or jump there, and the midpoint rule stays accurate to
-    about $10^{-7}$ across it (Gauss-Hermite quadrature, exact for polynomials,
-    converges slowly across a kink).
-    """
-    h = 0.001
-    x = (np.arange(-12_000, 12_000) + 0.5) * h
-    return float(np.sum(f(std * x) * np.exp(-0.5 * x * x)) * h / np.sqrt(2.0 * np.pi))
+    name = one_of("activation_for", "activation", name, FAMILY, or_function=True)
+    return FAMILY[name][0] if isinstance(name, str) else name
 
 
 def layer_factor(values, first, last) -> float:
@@ -203,20 +189,6 @@ def _mean_cosine(h):
     return float(total / (n * (n - 1)))
 
 
-def first_layer_dead_theory(shift, weight_norms, n) -> np.ndarray:
-    r"""Expected fraction of dead first-layer units for standard-normal inputs.
-
-    Unit $j$ computes $z_j = x \cdot w_j + b$ with $x \sim N(0, I)$, so
-    $z_j \sim N(b, \lVert w_j\rVert^2)$ and $P(z_j \le 0) = \Phi(-b/\lVert w_j\rVert)$.
-    It is dead on $n$ independent examples with probability $\Phi(-b/\lVert w_j\rVert)^n$;
-    the expected fraction is the mean over units. ``shift`` may be an array.
-    """
-    shift = np.asarray(shift, dtype=float)
-    norms = np.asarray(weight_norms, dtype=float)
-    p_off = normal_cdf(-shift[..., None] / norms)
-    return np.mean(p_off ** n, axis=-1)
-
-
 # --- a unit dying during training --------------------------------------------------------------
 @dataclass(frozen=True)
 class DyingConfig:
@@ -256,33 +228,22 @@ def run_dying(config: DyingConfig = DyingConfig()) -> DyingResult:
     rng = np.random.default_rng(config.seed)
     X, y = data.teacher_regression(config.n, 16, rng=rng)
     model = _model(config, rng, X.shape[1])
-    opt = nn.SGD(model.parameters(), lr=config.lr)
-    hidden = config.depth
+    hidden, x = config.depth, Tensor(X)
     active = np.full((config.steps + 1, hidden, config.width), np.nan)
-    record = np.full(config.steps, np.nan)
-    unit_grad = np.full((config.steps, hidden, config.width), np.nan)
-    message = ""
-    x = Tensor(X)
 
-    def count(step):
-        def hook(l, z, h):
+    def forward(step):                      # the loss, counting the units that fire
+        def count(l, z, h):
             if l <= hidden:
                 active[step, l - 1] = np.sum(z.data > 0, axis=0)
-        return hook
+        return model(x, hook=count)
 
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for step in range(config.steps):
-            opt.zero_grad()
-            loss = losses.mse(model(x, hook=count(step)), y)
-            if not np.isfinite(loss.item()):
-                message = f"diverged: the loss became {loss.item()} at step {step} (learning rate {config.lr})"
-                active[step:] = np.nan
-                break
-            loss.backward()
-            record[step] = loss.item()
-            unit_grad[step] = [np.sum(layer.W.grad ** 2, axis=0) + layer.b.grad ** 2
-                               for layer in model.layers[:hidden]]
-            opt.step()
-        else:
-            model(x, hook=count(config.steps))
-    return DyingResult(config=config, losses=record, active=active, unit_grad=unit_grad, message=message)
+    unit_grad = lambda: [np.sum(layer.W.grad ** 2, axis=0) + layer.b.grad ** 2 for layer in model.layers[:hidden]]
+    run = train(lambda step: losses.mse(forward(step), y), SGD(model.parameters(), lr=config.lr),
+                config.steps, watch={"unit_grad": unit_grad})
+    active[run.stopped:] = np.nan                 # a diverged run counts nothing from then on
+    if not run.message:
+        with np.errstate(all="ignore"):
+            forward(config.steps)
+    grads = np.full((config.steps, hidden, config.width), np.nan)
+    grads[:run.stopped] = run.watched["unit_grad"][:run.stopped]
+    return DyingResult(config=config, losses=run.losses, active=active, unit_grad=grads, message=run.message)

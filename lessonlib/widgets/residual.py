@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from ..experiments.residual import ARCHS, StreamConfig, run_stream
+from ..experiments.residual import StreamConfig, run_stream
+from ..residual import ARCHS
 from ..plotting.residual import plot_stream
 from .common import interactive_figure
 
