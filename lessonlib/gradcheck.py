@@ -10,7 +10,10 @@ $u\,|f|/\epsilon$ (deep networks), the difference quotient is noise.
 
 So the comparison uses an absolute and a relative tolerance, as torch's
 ``gradcheck`` does: autodiff $a$ and central difference $n$ agree when
-$|a - n| \le \text{atol} + \text{tol}\cdot\max(|a|, |n|)$. Where both are
+$|a - n| \le \text{atol} + \text{tol}\cdot s$. The scale $s$ is the larger of
+$|a|$, $|n|$ and $\|g\|/\sqrt{d}$, the typical directional derivative of the
+autodiff gradient $g$ of an input with $d$ entries: along a direction in which $f$
+hardly changes, rounding noise is not a relative error. Where everything is
 below ``atol`` the gradient is *about 0*: that passes, but the report says that
 such a point cannot tell a right derivative from a wrong one (check at another
 point). A kink (``relu`` at 0) is named as the likely cause of a mismatch.
@@ -106,13 +109,27 @@ def _floor(atol, f_value, eps):
     return max(atol, 10 * np.finfo(float).eps * max(abs(f_value), 1.0) / eps)
 
 
+def _typical_slope(grad) -> float:
+    r"""$\|g\| / \sqrt{n}$: the root-mean-square of $g \cdot v$ over random unit directions $v$.
+
+    The size a directional derivative has when the direction is not special. Along a
+    direction in which f barely changes (layer norm and a per-row shift or scale of its
+    input), $g \cdot v$ is tiny, and the rounding noise of the difference quotient
+    (~1e-10) divided by it would look like a large relative error of a correct gradient.
+    """
+    return float(np.linalg.norm(grad) / np.sqrt(grad.size)) if grad.size else 0.0
+
+
 def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: int = 0,
                atol: float = 1e-8) -> float:
     r"""Largest relative error between autodiff and central differences.
 
     ``f`` maps the given Tensors (each with ``requires_grad=True``) to a
-    one-element Tensor. For each input, the autodiff gradient is compared with
-    the central difference along three random unit directions. Leaves each
+    one-element Tensor. For each input, the autodiff gradient $g$ is compared with
+    the central difference along three random unit directions $v$: the error is
+    $|a - n| / s$ for $a = g \cdot v$, the central difference $n$, and the scale
+    $s = \max(|a|, |n|, \|g\|/\sqrt{d})$ ($d$ = the input's size). A correct
+    gradient gives about $10^{-9}$, a wrong one $10^{-1}$ or more. Leaves each
     input's ``.grad`` holding its autodiff gradient.
 
     A direction along which both derivatives are below ``atol`` (or below the
@@ -120,7 +137,7 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
     agreeing: the gradient is about 0 there, which says nothing either way, so
     a warning suggests another point when that is all the check saw.
 
-    With ``tol`` set, a direction with $|a - n| > \text{atol} + \text{tol}\max(|a|,|n|)$
+    With ``tol`` set, a direction with $|a - n| > \text{atol} + \text{tol}\cdot s$
     raises ``AssertionError`` with a report (see :func:`grad_report`) that says
     which input is wrong and how.
     """
@@ -134,13 +151,15 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
     worst, failed, resolved = 0.0, False, False
     for i, t in enumerate(tensors):
         f_i = _f_of_input(f, tensors, i)
+        typical = _typical_slope(grads[i])
         for _ in range(3):
             v = rng.standard_normal(t.shape)
             v /= np.linalg.norm(v) if t.size else 1.0
             numeric = (_scalar(f_i(t._value + eps * v), "check_grad")
                        - _scalar(f_i(t._value - eps * v), "check_grad")) / (2 * eps)
             analytic = float(np.sum(grads[i] * v))
-            scale, diff = max(abs(analytic), abs(numeric)), abs(analytic - numeric)
+            scale = max(abs(analytic), abs(numeric), typical)
+            diff = abs(analytic - numeric)
             if not np.isfinite(diff):
                 worst, failed = np.inf, True
                 continue
