@@ -195,36 +195,23 @@ def test_vjp_returning_the_wrong_shape_names_the_op():
 
 
 # ------------------------------------------------- directions along which f hardly changes
-@primitive
-def _layer_norm(x):
+def _layer_norm_values(x):
     centred = x - x.mean(axis=1, keepdims=True)
     return centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5)
 
 
-def _layer_norm_vjp(g, ans, x):
+def _layer_norm_vjp(g, ans, x, sigma_term=True):
     n = x.shape[1]
     inv_sigma = 1 / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
-    return (inv_sigma / n) * (n * g - g.sum(axis=1, keepdims=True)
-                              - ans * (g * ans).sum(axis=1, keepdims=True))
+    term = ans * (g * ans).sum(axis=1, keepdims=True) if sigma_term else 0.0
+    return (inv_sigma / n) * (n * g - g.sum(axis=1, keepdims=True) - term)
 
 
+_layer_norm = primitive(_layer_norm_values)
 defvjp(_layer_norm, _layer_norm_vjp)
-
-
-@primitive
-def _layer_norm_no_sigma_term(x):
-    centred = x - x.mean(axis=1, keepdims=True)
-    return centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5)
-
-
-def _layer_norm_vjp_without_the_sigma_term(g, ans, x):
-    """Wrong: forgets that sigma depends on x (the term - ans * sum(g * ans))."""
-    n = x.shape[1]
-    inv_sigma = 1 / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)
-    return (inv_sigma / n) * (n * g - g.sum(axis=1, keepdims=True))
-
-
-defvjp(_layer_norm_no_sigma_term, _layer_norm_vjp_without_the_sigma_term)
+# wrong: forgets that sigma depends on x (the term - ans * sum(g * ans))
+_layer_norm_no_sigma_term = primitive(_layer_norm_values)
+defvjp(_layer_norm_no_sigma_term, lambda g, ans, x: _layer_norm_vjp(g, ans, x, sigma_term=False))
 
 
 def _layer_norm_case(seed, op=_layer_norm):
