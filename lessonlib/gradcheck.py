@@ -20,12 +20,12 @@ point). A kink (``relu`` at 0) is named as the likely cause of a mismatch.
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 
 from .autodiff import Tensor, as_float_array, topological_order
+from .checks import finite_number
 
 __all__ = ["rel_error", "numerical_grad", "check_grad", "grad_report"]
 
@@ -44,14 +44,6 @@ def _scalar(value, op: str) -> float:
     return float(data.item())
 
 
-def _positive(op, label, value, zero_ok=False):
-    bad = (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
-           or not np.isfinite(value) or value < 0 or (value == 0 and not zero_ok))
-    if bad:
-        raise ValueError(f"{op}: {label} must be a finite number {'>=' if zero_ok else '>'} 0, got {value!r}")
-    return float(value)
-
-
 def _callable(op, f):
     if not callable(f):
         raise TypeError(f"{op}: f must be a function, got {type(f).__name__}")
@@ -64,7 +56,7 @@ def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     one-element Tensor). Costs two evaluations of ``f`` per entry of ``x``.
     """
     _callable("numerical_grad", f)
-    eps = _positive("numerical_grad", "eps", eps)
+    eps = finite_number("numerical_grad", "eps", eps, low=0, low_open=True)
     x = np.array(as_float_array(x, "numerical_grad"), dtype=np.float64)  # a private copy
     grad = np.empty_like(x)
     for i in range(x.size):
@@ -141,10 +133,10 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
     raises ``AssertionError`` with a report (see :func:`grad_report`) that says
     which input is wrong and how.
     """
-    eps = _positive("check_grad", "eps", eps)
-    atol = _positive("check_grad", "atol", atol, zero_ok=True)
+    eps = finite_number("check_grad", "eps", eps, low=0, low_open=True)
+    atol = finite_number("check_grad", "atol", atol, low=0)
     if tol is not None:
-        tol = _positive("check_grad", "tol", tol, zero_ok=True)
+        tol = finite_number("check_grad", "tol", tol, low=0)
     out, grads = _autodiff_grads("check_grad", f, tensors)
     floor = _floor(atol, out._value.item(), eps)
     rng = np.random.default_rng(seed)
@@ -181,8 +173,8 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
 
 def grad_report(f, *tensors, eps: float = 1e-6, atol: float = 1e-8) -> str:
     """Compare autodiff with central differences entry by entry, in words."""
-    eps = _positive("grad_report", "eps", eps)
-    atol = _positive("grad_report", "atol", atol, zero_ok=True)
+    eps = finite_number("grad_report", "eps", eps, low=0, low_open=True)
+    atol = finite_number("grad_report", "atol", atol, low=0)
     out, grads = _autodiff_grads("grad_report", f, tensors)
     floor = _floor(atol, out._value.item(), eps)
     kinks = _kinks(out, eps)

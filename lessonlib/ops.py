@@ -21,6 +21,7 @@ import numpy as np
 
 from .array_ops import matmul, mean, reshape, softmax, sum, swapaxes, transpose
 from .autodiff import Tensor, as_float_array, defvjp, primitive
+from .checks import finite_number
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "power", "exp", "log", "tanh", "sigmoid", "relu",
@@ -195,11 +196,7 @@ defvjp(_leaky_relu, lambda g, ans, x, *, slope: g * np.where(x > 0, 1.0, slope))
 
 def leaky_relu(x, slope=0.01):
     r"""$x$ for $x > 0$ and $\alpha x$ otherwise ($\alpha$ = ``slope``); derivative 1 or $\alpha$."""
-    if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
-        raise TypeError(f"leaky_relu: slope must be a number, got {type(slope).__name__}")
-    if not np.isfinite(slope):
-        raise ValueError(f"leaky_relu: slope must be a finite number, got {slope!r}")
-    return _leaky_relu(x, slope=float(slope))
+    return _leaky_relu(x, slope=finite_number("leaky_relu", "slope", slope))
 
 
 # --- Tensor methods -------------------------------------------------------------------
