@@ -11,21 +11,24 @@ from the output back to the inputs, multiplying by one Jacobian per step:
     \bar{x} = \bar{y}\,\frac{\partial y}{\partial x}
     \qquad\text{(the chain rule, applied once per node)}
 
+This module holds the engine and nothing else: :class:`Tensor` with its
+``backward()``, :func:`primitive`, :func:`defvjp` and :func:`topological_order`.
 The operator methods of :class:`Tensor` (``+``, ``@``, indexing, ...) are attached
-by :mod:`lessonlib.ops` and :mod:`lessonlib.interop`; this module never imports them.
-The engine comes first, then the checks ``backward()`` makes on its way; the dtype
-and broadcasting helpers live in the private module ``lessonlib._arrays``.
+by :mod:`lessonlib.ops`, :mod:`lessonlib.array_ops` and :mod:`lessonlib.interop`;
+this module never imports them. Two private modules hold the rest: the checks
+``backward()`` makes on its way (``lessonlib._guards``) and the dtype, broadcasting
+and in-place-tracking helpers (``lessonlib._arrays``).
 """
 from __future__ import annotations
 
 import functools
-import numbers
 
 import numpy as np
 
 from . import anomaly
-from ._arrays import (ValueHolder, as_float_array, named_error, plain, stamp, tracked_view,
-                      unaliased, unbroadcast)
+from ._arrays import (ValueHolder, as_float_array, named_error, stamp, tracked_view, unaliased,
+                      unbroadcast)
+from ._guards import check_versions, op_name, run_vjp, seed_grad, stored_grad
 
 __all__ = ["Tensor", "primitive", "defvjp", "as_float_array", "unbroadcast", "topological_order"]
 
@@ -94,17 +97,17 @@ class Tensor(ValueHolder):
         lets a tensor used in several places (``x * x``) collect the sum of its
         contributions; call ``zero_grad()`` between training steps.
         """
-        grad = _seed(self, grad)
+        grad = seed_grad(self, grad)        # 1 for a one-number output, else the grad you pass
         pending = {id(self): grad}          # gradients not yet pushed to parents
         for node in reversed(topological_order(self)):
             g = pending.pop(id(node), None)
             if g is None:
                 continue
-            node.grad = _stored(g if node.grad is None else node.grad + g, node)
+            node.grad = stored_grad(g if node.grad is None else node.grad + g, node)
             if node._parents:
-                _check_versions(node)
+                check_versions(node)        # refuse if an input changed since the forward pass
             for parent, argnum in node._parents:
-                g_parent = _checked_vjp(node, g, parent, argnum)
+                g_parent = run_vjp(node, g, parent, argnum)     # g times this op's Jacobian
                 prev = pending.get(id(parent))
                 pending[id(parent)] = g_parent if prev is None else prev + g_parent
 
@@ -128,7 +131,7 @@ class Tensor(ValueHolder):
         if self._value.size == 0:
             body += f", shape={self.shape}"     # "[]" alone hides an empty (0, 4)
         flag = ", requires_grad=True" if self.requires_grad else ""
-        op = f", op={_name(self)}" if self._op is not None else ""
+        op = f", op={op_name(self._op)}" if self._op is not None else ""
         name = f", name={self.name!r}" if self.name else ""
         return f"Tensor({body}{flag}{op}{name})"
 
@@ -153,7 +156,7 @@ def primitive(fun):
             ans = as_float_array(ans, name)
         if anomaly.on() and not np.isfinite(ans).all():
             raise FloatingPointError(anomaly.forward_report(name, raw, ans))
-        if ans.base is not None:
+        if ans.base is not None:        # a view of an input (reshape, transpose): made read-only
             ans = unaliased(ans, raw)
         out = Tensor.__new__(Tensor)
         out.grad, out.name, out._version, out._view, out._value = None, None, 0, None, ans
@@ -171,27 +174,6 @@ def primitive(fun):
     return op
 
 
-def _kept(args, raw):
-    """What an op keeps for backward(): its raw inputs, and how to tell later that one changed.
-
-    A Tensor input: its version counter. A numpy array the caller still holds: a small one
-    is copied (cheaper than checking it), a large one fingerprinted (its sum), because a new
-    large buffer every step costs page faults (benchmarks/README.md).
-    """
-    saved = []
-    for i, a in enumerate(args):
-        if type(a) is Tensor or isinstance(a, Tensor):
-            saved.append((i, a, a._version))
-        elif isinstance(a, np.ndarray):
-            r = raw[i]
-            if r.size <= 4096:
-                if r is a or r.base is not None:
-                    raw = raw[:i] + (r.copy(),) + raw[i + 1:]
-            else:
-                saved.append((i, r, stamp(r)))
-    return raw, tuple(saved)
-
-
 def defvjp(op, *vjps) -> None:
     """Register ``op``'s VJPs, one per positional argument.
 
@@ -203,7 +185,7 @@ def defvjp(op, *vjps) -> None:
         raise TypeError(f"defvjp: {getattr(op, '__name__', op)!r} is not a @primitive")
     bad = [i for i, v in enumerate(vjps) if v is not None and not callable(v)]
     if bad:
-        raise TypeError(f"defvjp({_name_of(op)}): the VJP for argument {bad[0]} is "
+        raise TypeError(f"defvjp({op_name(op)}): the VJP for argument {bad[0]} is "
                         f"{type(vjps[bad[0]]).__name__}, not a function")
     op.vjps = tuple(vjps)
 
@@ -228,130 +210,30 @@ def topological_order(root: Tensor) -> list:
     return order
 
 
-# --- what backward() checks on its way ---------------------------------------------------
-def _seed(out, grad):
-    if grad is None:
-        if out._value.size != 1:
-            raise ValueError(
-                f"backward: the output has shape {out.shape}, so there is no default "
-                "seed; reduce it to a scalar first (e.g. .sum() or a loss) or pass "
-                f"grad= an array of shape {out.shape}"
-            )
-        grad = np.ones_like(out._value)
-    else:
-        grad = np.array(as_float_array(grad, "backward"))  # a copy of the caller's seed
-        if grad.shape != out.shape:
-            raise ValueError(f"backward: the seed grad has shape {grad.shape} but the output "
-                             f"has shape {out.shape}")
-    if not out.requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not depend on any tensor created with "
-            "requires_grad=True, so there is nothing to differentiate"
-        )
-    return grad
+# --- what an op keeps for backward() -------------------------------------------------------
+def _kept(args, raw):
+    """What an op keeps for backward(): its raw inputs, and a way to tell later that one changed.
 
+    ``backward()`` runs after the forward pass, and a VJP such as ``g * b`` reads the
+    inputs again. Had one been changed in between, the gradient would be computed from
+    values the forward pass never saw, without any error. So the op records, per input:
 
-def _check_versions(node):
-    """Refuse to differentiate through values that changed after the forward pass."""
-    for i, t, v in node._saved:
-        now = t._version if type(t) is not np.ndarray else stamp(t)
-        if now != v and not (now != now and v != v):       # (a sum that is nan stays nan)
-            break
-    else:
-        if not node._version:
-            return
-        i, t, v, now = None, node, 0, node._version
-    if isinstance(t, np.ndarray):
-        what = (f"its input {i}, a numpy array of shape {t.shape} (its sum went from {v:.6g} "
-                f"to {now:.6g})")
-    else:
-        role = f"its output ({_describe(t)})" if i is None else f"its input {i} ({_describe(t)})"
-        what = f"{role}, changed in place since (version {v} -> {now})"
-    raise RuntimeError(
-        f"backward: {_name(node)} used {what}: the array was changed in place after the "
-        "forward pass, so its gradient would be computed from values the forward pass never "
-        "used. Change tensors only after backward() (call optimizer.step() after "
-        "loss.backward()), then run the forward pass again; to keep a graph, assign a new "
-        "array instead (t.data = new_values), or pass np.copy(x) to the op."
-    )
-
-
-def _describe(t) -> str:
-    what = f"{t.name!r}, " if t.name else ""
-    made = f"the output of {_name(t)}" if t._op is not None else "a leaf tensor"
-    return f"{what}{made}, shape {t.shape}"
-
-
-def _stored(g, node):
-    """The array kept in ``node.grad``.
-
-    A parameter (a leaf) gets its own writable array, so in-place edits such as
-    gradient clipping (``p.grad *= c``) touch nothing else (``_checked_vjp``
-    copies any shared array on its way to a leaf). An intermediate result gets a
-    read-only view: its gradient may be the very array passed on to its inputs
-    (``add`` passes ``g`` through), so editing it is refused.
+    * a Tensor: its version counter (each in-place write adds one), compared in backward();
+    * a numpy array the caller still holds, if small (up to 4,096 entries): a private copy,
+      which nothing else can change;
+    * such an array, if large: its sum, as a fingerprint compared in backward(). Copying
+      large arrays too would be simpler, but a new 512 kB buffer every step costs page
+      faults: the training step ran 8-37% slower with the copies (benchmarks/README.md).
     """
-    if anomaly.on() and not np.isfinite(g).all():  # each part was finite, so their sum is not
-        raise FloatingPointError(anomaly.sum_report(node._op, g))
-    if not node._parents:
-        return np.asarray(g)            # (numpy returns a scalar for 0-d sums)
-    view = np.asarray(g).view()
-    view.flags.writeable = False
-    return view
-
-
-def _checked_vjp(node, g, parent, argnum):
-    """Run one VJP and sum its result back to the parent's shape."""
-    vjps = node._op.vjps
-    vjp = vjps[argnum] if argnum < len(vjps) else None
-    if vjp is None:
-        raise NotImplementedError(f"{_name(node)}: no VJP for argument {argnum} (see defvjp)")
-    try:
-        out = vjp(g, node._value, *node._args, **node._kwargs)
-    except Exception as err:
-        raise named_error(err, f"backward through {_name(node)} (the VJP for argument {argnum})",
-                     " and ".join(str(np.shape(a)) for a in node._args)) from err
-    if out is None:
-        raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned None; "
-                        "did it forget `return`?")
-    try:
-        if type(out) is not np.ndarray or out.dtype != np.float64:
-            out = np.asarray(plain(out), dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{_name(node)}: the VJP for argument {argnum} returned "
-                        f"{type(out).__name__}, not an array of numbers") from None
-    out = unbroadcast(out, parent.shape)
-    if out.shape != parent.shape:
-        raise ValueError(
-            f"{_name(node)}: the VJP for argument {argnum} returned shape {out.shape}, "
-            f"but that input has shape {parent.shape} (and {out.shape} is not a broadcast "
-            "of it that could be summed back)"
-        )
-    # A leaf's grad must be its own array, because clipping edits it in place. A matmul's
-    # fresh product (g @ W.T) already is; copying it anyway costs a new 512 kB buffer per
-    # weight per step, and fresh buffers mean page faults: copying the two 512 kB inputs
-    # of a step was measured 8-30% slower (benchmarks/README.md). So copy only what may
-    # be shared (and small arrays, where the copy is cheaper than the check).
-    if not parent._parents and (out.size < 1024 or not _is_fresh(out, g, node)):
-        out = np.array(out)
-    if anomaly.on() and not np.isfinite(out).all():
-        raise FloatingPointError(anomaly.backward_report(_name(node), argnum, g, out, node._args))
-    return out
-
-
-def _is_fresh(out, g, node) -> bool:
-    """True when a VJP's result is a new array that nothing else refers to.
-
-    Pass-throughs (``add`` returns ``g``), views (``g.T``, ``broadcast_to``) and the
-    node's own arrays are shared; a product such as ``g @ W.T`` is fresh.
-    """
-    return (out.base is None and out is not g and out is not node._value
-            and all(out is not a for a in node._args))
-
-
-def _name_of(op) -> str:
-    return getattr(op, "__name__", str(op)).lstrip("_")
-
-
-def _name(node) -> str:
-    return _name_of(node._op)   # _matmul reports itself as matmul
+    saved = []
+    for i, a in enumerate(args):
+        if type(a) is Tensor or isinstance(a, Tensor):
+            saved.append((i, a, a._version))
+        elif isinstance(a, np.ndarray):
+            r = raw[i]              # (an array converted to float64 is already a new array)
+            if r.size <= 4096:
+                if r is a or r.base is not None:
+                    raw = raw[:i] + (r.copy(),) + raw[i + 1:]
+            else:
+                saved.append((i, r, stamp(r)))
+    return raw, tuple(saved)

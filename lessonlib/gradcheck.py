@@ -10,19 +10,22 @@ $u\,|f|/\epsilon$ (deep networks), the difference quotient is noise.
 
 So the comparison uses an absolute and a relative tolerance, as torch's
 ``gradcheck`` does: autodiff $a$ and central difference $n$ agree when
-$|a - n| \le \text{atol} + \text{tol}\cdot\max(|a|, |n|)$. Where both are
+$|a - n| \le \text{atol} + \text{tol}\cdot s$. The scale $s$ is the larger of
+$|a|$, $|n|$ and $\|g\|/\sqrt{d}$, the typical directional derivative of the
+autodiff gradient $g$ of an input with $d$ entries: along a direction in which $f$
+hardly changes, rounding noise is not a relative error. Where everything is
 below ``atol`` the gradient is *about 0*: that passes, but the report says that
 such a point cannot tell a right derivative from a wrong one (check at another
 point). A kink (``relu`` at 0) is named as the likely cause of a mismatch.
 """
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
 
 from .autodiff import Tensor, as_float_array, topological_order
+from .checks import finite_number
 
 __all__ = ["rel_error", "numerical_grad", "check_grad", "grad_report"]
 
@@ -41,14 +44,6 @@ def _scalar(value, op: str) -> float:
     return float(data.item())
 
 
-def _positive(op, label, value, zero_ok=False):
-    bad = (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
-           or not np.isfinite(value) or value < 0 or (value == 0 and not zero_ok))
-    if bad:
-        raise ValueError(f"{op}: {label} must be a finite number {'>=' if zero_ok else '>'} 0, got {value!r}")
-    return float(value)
-
-
 def _callable(op, f):
     if not callable(f):
         raise TypeError(f"{op}: f must be a function, got {type(f).__name__}")
@@ -61,7 +56,7 @@ def numerical_grad(f, x, eps: float = 1e-6) -> np.ndarray:
     one-element Tensor). Costs two evaluations of ``f`` per entry of ``x``.
     """
     _callable("numerical_grad", f)
-    eps = _positive("numerical_grad", "eps", eps)
+    eps = finite_number("numerical_grad", "eps", eps, low=0, low_open=True)
     x = np.array(as_float_array(x, "numerical_grad"), dtype=np.float64)  # a private copy
     grad = np.empty_like(x)
     for i in range(x.size):
@@ -106,13 +101,27 @@ def _floor(atol, f_value, eps):
     return max(atol, 10 * np.finfo(float).eps * max(abs(f_value), 1.0) / eps)
 
 
+def _typical_slope(grad) -> float:
+    r"""$\|g\| / \sqrt{n}$: the root-mean-square of $g \cdot v$ over random unit directions $v$.
+
+    The size a directional derivative has when the direction is not special. Along a
+    direction in which f barely changes (layer norm and a per-row shift or scale of its
+    input), $g \cdot v$ is tiny, and the rounding noise of the difference quotient
+    (~1e-10) divided by it would look like a large relative error of a correct gradient.
+    """
+    return float(np.linalg.norm(grad) / np.sqrt(grad.size)) if grad.size else 0.0
+
+
 def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: int = 0,
                atol: float = 1e-8) -> float:
     r"""Largest relative error between autodiff and central differences.
 
     ``f`` maps the given Tensors (each with ``requires_grad=True``) to a
-    one-element Tensor. For each input, the autodiff gradient is compared with
-    the central difference along three random unit directions. Leaves each
+    one-element Tensor. For each input, the autodiff gradient $g$ is compared with
+    the central difference along three random unit directions $v$: the error is
+    $|a - n| / s$ for $a = g \cdot v$, the central difference $n$, and the scale
+    $s = \max(|a|, |n|, \|g\|/\sqrt{d})$ ($d$ = the input's size). A correct
+    gradient gives about $10^{-9}$, a wrong one $10^{-1}$ or more. Leaves each
     input's ``.grad`` holding its autodiff gradient.
 
     A direction along which both derivatives are below ``atol`` (or below the
@@ -120,27 +129,29 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
     agreeing: the gradient is about 0 there, which says nothing either way, so
     a warning suggests another point when that is all the check saw.
 
-    With ``tol`` set, a direction with $|a - n| > \text{atol} + \text{tol}\max(|a|,|n|)$
+    With ``tol`` set, a direction with $|a - n| > \text{atol} + \text{tol}\cdot s$
     raises ``AssertionError`` with a report (see :func:`grad_report`) that says
     which input is wrong and how.
     """
-    eps = _positive("check_grad", "eps", eps)
-    atol = _positive("check_grad", "atol", atol, zero_ok=True)
+    eps = finite_number("check_grad", "eps", eps, low=0, low_open=True)
+    atol = finite_number("check_grad", "atol", atol, low=0)
     if tol is not None:
-        tol = _positive("check_grad", "tol", tol, zero_ok=True)
+        tol = finite_number("check_grad", "tol", tol, low=0)
     out, grads = _autodiff_grads("check_grad", f, tensors)
     floor = _floor(atol, out._value.item(), eps)
     rng = np.random.default_rng(seed)
     worst, failed, resolved = 0.0, False, False
     for i, t in enumerate(tensors):
         f_i = _f_of_input(f, tensors, i)
+        typical = _typical_slope(grads[i])
         for _ in range(3):
             v = rng.standard_normal(t.shape)
             v /= np.linalg.norm(v) if t.size else 1.0
             numeric = (_scalar(f_i(t._value + eps * v), "check_grad")
                        - _scalar(f_i(t._value - eps * v), "check_grad")) / (2 * eps)
             analytic = float(np.sum(grads[i] * v))
-            scale, diff = max(abs(analytic), abs(numeric)), abs(analytic - numeric)
+            scale = max(abs(analytic), abs(numeric), typical)
+            diff = abs(analytic - numeric)
             if not np.isfinite(diff):
                 worst, failed = np.inf, True
                 continue
@@ -162,8 +173,8 @@ def check_grad(f, *tensors, eps: float = 1e-6, tol: float | None = None, seed: i
 
 def grad_report(f, *tensors, eps: float = 1e-6, atol: float = 1e-8) -> str:
     """Compare autodiff with central differences entry by entry, in words."""
-    eps = _positive("grad_report", "eps", eps)
-    atol = _positive("grad_report", "atol", atol, zero_ok=True)
+    eps = finite_number("grad_report", "eps", eps, low=0, low_open=True)
+    atol = finite_number("grad_report", "atol", atol, low=0)
     out, grads = _autodiff_grads("grad_report", f, tensors)
     floor = _floor(atol, out._value.item(), eps)
     kinks = _kinks(out, eps)
