@@ -23,7 +23,6 @@ name -> function part of it (``lessonlib.nn.ACTIVATIONS`` is the same dict).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +30,7 @@ import numpy as np
 from . import ops
 from ._erfc import erfc
 from .autodiff import defvjp, primitive
+from .checks import finite_number
 
 __all__ = ["elu", "gelu", "identity", "normal_cdf", "normal_pdf", "relu_slope", "leaky_relu_slope",
            "elu_slope", "gelu_slope", "identity_slope", "leaky_relu_gain",
@@ -39,11 +39,7 @@ __all__ = ["elu", "gelu", "identity", "normal_cdf", "normal_pdf", "relu_slope", 
 
 
 def _number(name, label, value, *, positive=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name}: {label} must be a finite number, got {value!r}")
-    if positive and value < 0:
-        raise ValueError(f"{name}: {label} must be >= 0, got {value!r}")
-    return float(value)
+    return finite_number(name, label, value, low=0 if positive else None)
 
 
 # --- the standard normal distribution ------------------------------------------------

@@ -16,11 +16,11 @@ the two arrangements compared by Xiong et al. (2020).
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
 from .autodiff import Tensor, as_float_array
+from .checks import finite_number, positive_int
 from .layers import Linear
 from .module import Module
 from .normalization import LayerNorm
@@ -34,9 +34,7 @@ _MASKED = -1e300   # a finite "minus infinity": exp(-1e300 - max) is exactly 0
 def _scale(scale, d, op):
     if scale is None:
         return 1.0 / np.sqrt(d)
-    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real) or not np.isfinite(scale):
-        raise ValueError(f"{op}: scale must be a finite number (or None for 1/sqrt(d)), got {scale!r}")
-    return float(scale)
+    return finite_number(op, "scale (or None for 1/sqrt(d))", scale)
 
 
 def attention_weights(q, k, *, causal=False, scale=None):
@@ -66,12 +64,6 @@ def attention(q, k, v, *, causal=False, scale=None):
     return attention_weights(q, k, causal=causal, scale=scale) @ v
 
 
-def _positive_int(op, label, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{op}: {label} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class SelfAttention(Module):
     r"""One head: $\mathrm{attention}(h W_q, h W_k, h W_v)\, W_o$, weights Xavier-normal, no biases.
 
@@ -80,7 +72,7 @@ class SelfAttention(Module):
     """
 
     def __init__(self, d, *, rng, causal=False, logit_scale=1.0, init="xavier_normal"):
-        self.d = _positive_int("SelfAttention", "d", d)
+        self.d = positive_int("SelfAttention", "d", d)
         self.causal = bool(causal)
         self.scale = _scale(logit_scale, 1, "SelfAttention") / np.sqrt(self.d)
         self.q, self.k, self.v, self.o = (Linear(d, d, init=init, rng=rng, bias=False) for _ in range(4))
@@ -108,7 +100,7 @@ class TransformerBlock(Module):
             raise ValueError(f"TransformerBlock: arrangement must be 'pre' or 'post', got {arrangement!r}")
         self.arrangement, self.residual = arrangement, bool(residual)
         self.attn = SelfAttention(d, rng=rng, causal=causal, logit_scale=logit_scale)
-        hidden = _positive_int("TransformerBlock", "d * mlp_ratio", d * mlp_ratio)
+        hidden = positive_int("TransformerBlock", "d * mlp_ratio", d * mlp_ratio)
         self.mlp = [Linear(d, hidden, init="he_normal", rng=rng),
                     Linear(hidden, d, init="xavier_normal", rng=rng)]
         self.norms = [LayerNorm(d), LayerNorm(d)]
@@ -136,8 +128,8 @@ class Transformer(Module):
 
     def __init__(self, d_in, d, d_out, n_blocks, *, max_len, rng, arrangement="pre", causal=False,
                  logit_scale=1.0, mlp_ratio=2):
-        self.n_blocks = _positive_int("Transformer", "n_blocks", n_blocks)
-        self.max_len = _positive_int("Transformer", "max_len", max_len)
+        self.n_blocks = positive_int("Transformer", "n_blocks", n_blocks)
+        self.max_len = positive_int("Transformer", "max_len", max_len)
         self.embed = Linear(d_in, d, init="xavier_normal", rng=rng)
         self.positions = Tensor(rng.standard_normal((self.max_len, d)) / np.sqrt(d), requires_grad=True)
         self.blocks = [TransformerBlock(d, rng=rng, arrangement=arrangement, causal=causal,

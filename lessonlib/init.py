@@ -21,9 +21,9 @@ The same table in code: ``VARIANCE[name](fan_in, fan_out)`` at gain 1, and
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .checks import finite_number, generator, one_of, positive_int
 
 # __all__ lists the initializers only: it is the list of names that ``Linear(init=...)``
 # and the experiments accept. The Var(W) table below is public too.
@@ -44,23 +44,15 @@ VARIANCE = {
 
 def weight_variance(init, fan_in, fan_out, gain=1.0) -> float:
     """Var(W) of the initializer called ``init`` for a (fan_in, fan_out) layer at ``gain``."""
-    if init not in VARIANCE:
-        raise ValueError(f"weight_variance: unknown initializer {init!r}; choose one of {sorted(VARIANCE)}")
+    one_of("weight_variance", "initializer", init, VARIANCE)
     _check("weight_variance", fan_in, fan_out, np.random.default_rng(0), gain)
     return gain * gain * VARIANCE[init](fan_in, fan_out)
 
 
 def _check(name, fan_in, fan_out, rng, gain):
-    for label, n in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{name}: {label} must be a positive integer, got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{name}: rng must be a numpy Generator such as np.random.default_rng(0), "
-            f"got {type(rng).__name__}"
-        )
-    if not isinstance(gain, numbers.Real) or not np.isfinite(gain) or gain < 0:
-        raise ValueError(f"{name}: gain must be a finite number >= 0, got {gain!r}")
+    positive_int(name, "fan_in", fan_in), positive_int(name, "fan_out", fan_out)
+    generator(name, rng)
+    finite_number(name, "gain", gain, low=0)
 
 
 def normal(fan_in, fan_out, *, rng, gain=1.0):

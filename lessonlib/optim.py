@@ -24,16 +24,10 @@ import numbers
 import numpy as np
 
 from .autodiff import Tensor
+from .checks import finite_number
 from .module import Module
 
 __all__ = ["parameter_list", "SGD", "Adam", "clip_grad_norm", "clip_grad_value", "grad_norm"]
-
-
-def _positive(name, value):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
 
 
 def parameter_list(owner, params) -> list:
@@ -92,7 +86,7 @@ def clip_grad_norm(params, max_norm) -> float:
     overflowed gradient) is returned as it is and the gradients are left alone:
     rescaling cannot repair an ``inf``.
     """
-    max_norm = _positive("clip_grad_norm: max_norm", max_norm)
+    max_norm = finite_number("clip_grad_norm", "max_norm", max_norm, low=0, low_open=True)
     grads = _grads("clip_grad_norm", params)
     total = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
     if np.isfinite(total) and total > max_norm:
@@ -104,7 +98,7 @@ def clip_grad_norm(params, max_norm) -> float:
 
 def clip_grad_value(params, clip) -> None:
     """Clip every gradient entry to ``[-clip, clip]``, in place."""
-    clip = _positive("clip_grad_value: clip", clip)
+    clip = finite_number("clip_grad_value", "clip", clip, low=0, low_open=True)
     for g in _grads("clip_grad_value", params):
         np.clip(g, -clip, clip, out=g)
 
@@ -117,7 +111,7 @@ class SGD:
 
     def __init__(self, params, lr):
         self.params = parameter_list("SGD", params)
-        self.lr = _positive("SGD: lr (the learning rate)", lr)
+        self.lr = finite_number("SGD", "lr (the learning rate)", lr, low=0, low_open=True)
 
     def step(self) -> None:
         for p in self.params:
@@ -151,7 +145,7 @@ class Adam:
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         self.params = parameter_list("Adam", params)
-        self.lr = _positive("Adam: lr (the learning rate)", lr)
+        self.lr = finite_number("Adam", "lr (the learning rate)", lr, low=0, low_open=True)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise TypeError(f"Adam: betas must be a pair (beta1, beta2) such as (0.9, 0.999), "
                             f"got {betas!r}")
@@ -159,7 +153,7 @@ class Adam:
             if isinstance(b, (bool, np.bool_)) or not isinstance(b, numbers.Real) or not 0 <= b < 1:
                 raise ValueError(f"Adam: {name} must be a number in [0, 1), got {b!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _positive("Adam: eps", eps)
+        self.eps = finite_number("Adam", "eps", eps, low=0, low_open=True)
         self.state = [{"step": 0, "m": np.zeros(p.shape), "v": np.zeros(p.shape)}
                       for p in self.params]
 

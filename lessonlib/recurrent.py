@@ -33,6 +33,7 @@ import numpy as np
 from . import init as initializers
 from . import ops
 from .autodiff import Tensor, as_float_array, defvjp, primitive
+from .checks import finite_number, generator, one_of, positive_int
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "columns", "unroll", "jacobian_norms", "scalar_rnn"]
@@ -68,20 +69,13 @@ def columns(a, start, stop):
 
 
 def _make(kind, name):
-    if callable(name):
-        return name
-    if name not in initializers.__all__:
-        raise ValueError(f"unknown {kind} {name!r}; choose one of {initializers.__all__} or pass a function")
-    return getattr(initializers, name)
+    name = one_of("recurrent", kind, name, initializers.__all__, or_function=True)
+    return getattr(initializers, name) if isinstance(name, str) else name
 
 
 def _check_sizes(cls, n_in, n_hidden, rng):
-    for label, n in (("n_in", n_in), ("n_hidden", n_hidden)):
-        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"{cls}: {label} must be a positive integer, got {n!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{cls}: rng must be a numpy Generator such as np.random.default_rng(0), "
-                        f"got {type(rng).__name__}")
+    positive_int(cls, "n_in", n_in), positive_int(cls, "n_hidden", n_hidden)
+    generator(cls, rng)
 
 
 def _check_state(cls, x, h, n_in, n_hidden):
@@ -104,10 +98,7 @@ class RNNCell(Module):
     def __init__(self, n_in, n_hidden, *, rng, init="lecun_normal",
                  recurrent_init="orthogonal", radius=1.0):
         _check_sizes("RNNCell", n_in, n_hidden, rng)
-        if isinstance(radius, (bool, np.bool_)) or not isinstance(radius, numbers.Real) \
-                or not np.isfinite(radius) or radius < 0:
-            raise ValueError(f"RNNCell: radius (the spectral radius of W_hh) must be a finite "
-                             f"number >= 0, got {radius!r}")
+        finite_number("RNNCell", "radius (the spectral radius of W_hh)", radius, low=0)
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
         self.W_xh = Tensor(_make("initializer", init)(n_in, n_hidden, rng=rng), requires_grad=True)
         self.W_hh = Tensor(_make("initializer", recurrent_init)(n_hidden, n_hidden, rng=rng, gain=radius),
@@ -137,9 +128,7 @@ class LSTMCell(Module):
     def __init__(self, n_in, n_hidden, *, rng, forget_bias=1.0, init="lecun_normal",
                  recurrent_init="orthogonal"):
         _check_sizes("LSTMCell", n_in, n_hidden, rng)
-        if isinstance(forget_bias, (bool, np.bool_)) or not isinstance(forget_bias, numbers.Real) \
-                or not np.isfinite(forget_bias):
-            raise ValueError(f"LSTMCell: forget_bias must be a finite number, got {forget_bias!r}")
+        finite_number("LSTMCell", "forget_bias", forget_bias)
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
         make_x, make_h = _make("initializer", init), _make("initializer", recurrent_init)
         # one (fan_in, n_hidden) block per gate, so each gate is initialized like an RNN cell

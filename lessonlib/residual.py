@@ -157,7 +157,7 @@ def residual_net(n_in, width, n_blocks, n_out, *, arch, activation="relu", init=
     ``n_blocks`` always counts blocks: a residual arch has ``2 n_blocks + 2`` weight
     layers, and ``plain`` the same number without shortcuts (``2 n_blocks + 1`` hidden
     layers). For a plain network with a given number of hidden layers, use
-    :func:`~lessonlib.experiments.profiles.deep_mlp`. ``gain`` multiplies the branch
+    :func:`~lessonlib.layers.deep_mlp`. ``gain`` multiplies the branch
     scale of the residual archs (it is ignored for ``plain``).
     """
     one_of("residual", "arch", arch, ARCHS)

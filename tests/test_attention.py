@@ -138,7 +138,7 @@ def test_softmax_jacobian_is_diag_p_minus_ppT():
     (lambda: Tensor(np.ones((2, 2, 3, 4))) @ Tensor(np.ones((4, 2))), "1-D, 2-D and batched 3-D"),
     (lambda: attention(np.ones((3, 4)), np.ones((3, 5)), np.ones((3, 2))), "different widths d"),
     (lambda: attention(np.ones((3, 4)), np.ones((2, 4)), np.ones((3, 2))), "one value per key"),
-    (lambda: attention(np.ones((3, 4)), np.ones((3, 4)), np.ones((3, 2)), scale=np.inf), "scale must be"),
+    (lambda: attention(np.ones((3, 4)), np.ones((3, 4)), np.ones((3, 2)), scale=np.inf), "scale .*must be"),
     (lambda: LayerNorm(4)(np.ones((2, 5))), r"LayerNorm\(4\): expected an input whose last axis has 4"),
     (lambda: LayerNorm(0), "LayerNorm: num_features must be a positive integer"),
     (lambda: LayerNorm(3, eps=0.0), "LayerNorm: eps must be"),
@@ -258,7 +258,7 @@ def test_self_attention_logit_scale():
     rng = np.random.default_rng(0)
     layer = SelfAttention(16, rng=rng, logit_scale=4.0)
     assert np.isclose(layer.scale, 4.0 / 4.0)
-    with pytest.raises(ValueError, match="SelfAttention: scale must be"):
+    with pytest.raises(ValueError, match="SelfAttention: scale .*must be"):
         SelfAttention(4, rng=rng, logit_scale=float("nan"))
 
 

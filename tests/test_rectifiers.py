@@ -79,7 +79,7 @@ def test_slopes_match_backward_and_formulas():
     assert gelu_slope(fine).min() >= lowest - 1e-15 and gelu_slope(fine).max() <= 1.0 - lowest + 1e-15
 
 
-def test_leaky_gain_and_gaussian_mean():
+def test_leaky_gain_and_gaussian_expectation():
     assert math.isclose(leaky_relu_gain(0.0), math.sqrt(2.0)) and math.isclose(leaky_relu_gain(1.0), 1.0)
     assert gaussian_expectation(lambda z: z ** 2, 1.7) == pytest.approx(1.7 ** 2, rel=1e-12)
     assert gaussian_expectation(lambda z: z ** 4, 0.5) == pytest.approx(3 * 0.5 ** 4, rel=1e-12)
@@ -95,7 +95,7 @@ def test_leaky_gain_and_gaussian_mean():
 
 
 def test_bad_arguments_fail_clearly():
-    with pytest.raises(ValueError, match="alpha must be >= 0"):
+    with pytest.raises(ValueError, match="alpha must be a finite number >= 0"):
         elu(np.ones(2), -1.0)
     with pytest.raises(TypeError, match="alpha must be a finite number"):
         elu(np.ones(2), "1")

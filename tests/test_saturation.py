@@ -1,4 +1,4 @@
-"""Chapter 2's library code: the closed forms of lessonlib.experiments.saturation, its plots, and its widget."""
+"""Chapter 2's library code: the closed forms in lessonlib.theory (slope_threshold, large_gain_factor), its plots, and its widget."""
 import warnings
 
 import matplotlib
