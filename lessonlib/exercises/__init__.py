@@ -23,7 +23,7 @@ factor, all zeros, a wrong shape) and the worst entry.
 Where things live (all of them importable from ``lessonlib.exercises``):
 
 * :mod:`lessonlib.exercises.verdicts`: :class:`Verdict`, :func:`verdict`, and the two
-  openings every checker shares, :func:`as_number` and :func:`call_learner`;
+  openings every checker shares, :func:`as_number` (:func:`as_numbers`) and :func:`call_learner`;
 * :mod:`lessonlib.exercises.slips`: :func:`diagnose_numbers`, the slips a wrong number shows;
 * :mod:`lessonlib.exercises.checkers`: the generic checkers (a number, an array, a
   function, a VJP, a choice).
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from .checkers import check_array, check_choice, check_function, check_number, check_vjp
 from .slips import diagnose_numbers
-from .verdicts import NOT_ATTEMPTED, Verdict, as_number, call_learner, unattempted, verdict
+from .verdicts import NOT_ATTEMPTED, Verdict, as_number, as_numbers, call_learner, unattempted, verdict
 
-__all__ = ["Verdict", "NOT_ATTEMPTED", "unattempted", "verdict", "as_number", "call_learner",
+__all__ = ["Verdict", "NOT_ATTEMPTED", "unattempted", "verdict", "as_number", "as_numbers", "call_learner",
            "diagnose_numbers", "check_number", "check_array", "check_function", "check_vjp", "check_choice"]

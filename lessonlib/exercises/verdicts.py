@@ -4,8 +4,9 @@ A checker prints one line and returns a :class:`Verdict`. Before it can grade an
 has to get an answer out of the learner's cell, and two openings come back in every
 chapter's checkers; each is written once here:
 
-* :func:`as_number`: the answer should be one number. ``...`` or ``None`` means "not
-  attempted yet"; a string, a bool or several numbers get "expected a number, got str".
+* :func:`as_number` (and :func:`as_numbers` for several): the answer should be one
+  number. ``...`` or ``None`` means "not attempted yet"; a string, a bool or an array of
+  several numbers gets "expected a number, got str".
 * :func:`call_learner`: the answer is a function to call. ``NotImplementedError`` or a
   result of ``...``/``None`` means "not attempted yet"; any other error is the learner's
   bug, reported with its type and message, never raised.
@@ -25,7 +26,7 @@ import numpy as np
 
 from ..autodiff import Tensor
 
-__all__ = ["Verdict", "NOT_ATTEMPTED", "unattempted", "verdict", "as_number", "call_learner"]
+__all__ = ["Verdict", "NOT_ATTEMPTED", "unattempted", "verdict", "as_number", "as_numbers", "call_learner"]
 
 NOT_ATTEMPTED = "not attempted yet"
 
@@ -92,6 +93,19 @@ def as_number(answer, name="answer", *, what="a number", show=True):
     except (TypeError, ValueError):
         return None, verdict(False, f"expected {what}, got {type(answer).__name__}", name, show=show)
     return value, None
+
+
+def as_numbers(answers, name="answer", *, show=True):
+    """``(list of floats, None)`` for a dict ``{what it is: answer}`` of several numbers
+    (``{"gamma": gamma, "the bound": factor}``), else ``(None, verdict)`` for the first one
+    that is not a number: not attempted, or "expected a number for gamma, got str"."""
+    values = []
+    for what, answer in answers.items():
+        value, early = as_number(answer, name, what=f"a number for {what}", show=show)
+        if early is not None:
+            return None, early
+        values.append(value)
+    return values, None
 
 
 def call_learner(fn, args=(), name="answer", *, kwargs=None, where="", step="", show=True):
