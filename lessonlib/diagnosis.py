@@ -55,18 +55,21 @@ Codes and thresholds (``THRESHOLDS``; how each was chosen):
 
 A layer that is symmetric is not also reported as dead or saturated, and the
 gradient ratio is not read when the last activation's gradient is exactly 0.
+
+This module holds the decision rules and ``diagnose()`` itself; what a pass measures is in
+:mod:`lessonlib.diagnosis_stats`, and what ``diagnose()`` returns (the codes, the advice,
+:class:`Finding`, :class:`Diagnosis`) in :mod:`lessonlib.diagnosis_report`.
 """
 from __future__ import annotations
 
 import copy
-import numbers
 
 import numpy as np
 
-from . import activations, ops
-from .autodiff import Tensor, topological_order
+from .autodiff import Tensor
+from .checks import InputError, finite_number, one_of, positive_int
 from .diagnosis_report import ADVICE, CODES, Diagnosis, Finding
-from .losses import cross_entropy, mse
+from .diagnosis_stats import _ends, _expected_loss, _layer_stats, _n_out, _pass, _train, _weight_ratios
 from .module import Module
 
 __all__ = ["CODES", "THRESHOLDS", "Finding", "Diagnosis", "diagnose"]
@@ -75,134 +78,53 @@ THRESHOLDS = {"vanishing_ratio": 1e-2, "exploding_ratio": 1e2, "probe_lr": 1e-2,
               "saturated_fraction": 0.5, "slope_level": 0.01, "dead_fraction": 0.5,
               "ce_loss_factor": 2.0, "mse_loss_factor": 10.0}
 
-# op -> (name, slope function or None); found by identity of the op that made a node
-_SATURATING = {ops.tanh: ("tanh", ops.tanh_slope, 1.0), ops.sigmoid: ("sigmoid", ops.sigmoid_slope, 0.25)}
-# (leaky_relu and elu are wrappers that check their argument; the graph records the primitives)
-_OTHER = {ops.relu: "relu", ops._leaky_relu: "leaky_relu", activations._elu: "elu", activations.gelu: "gelu"}
+
+# --- the arguments ------------------------------------------------------------------------
+def _numeric(a) -> bool:
+    return np.issubdtype(a.dtype, np.number) and not np.iscomplexobj(a)
 
 
-# --- one pass over the graph ------------------------------------------------------------
 def _check(model, X, y, loss, lr, steps):
+    """The arguments as diagnose() uses them, or an InputError that names the bad one."""
     if not isinstance(model, Module):
-        raise TypeError(f"diagnose: model must be a lessonlib Module (it needs parameters()), "
-                        f"got {type(model).__name__}")
-    if loss not in ("cross_entropy", "mse"):
-        raise ValueError(f"diagnose: loss must be 'cross_entropy' or 'mse', got {loss!r}")
+        raise InputError(f"diagnose: model must be a lessonlib Module (it needs parameters()), "
+                         f"got {type(model).__name__}")
+    one_of("diagnose", "loss", loss, ("cross_entropy", "mse"))
     X = np.asarray(X.data if isinstance(X, Tensor) else X)
-    if X.ndim < 2 or len(X) < 2 or not np.issubdtype(X.dtype, np.number) or np.iscomplexobj(X):
-        raise ValueError(f"diagnose: X must be a real numeric batch of shape (N, features) with N >= 2, "
+    if X.ndim < 2 or len(X) < 2 or not _numeric(X):
+        raise InputError(f"diagnose: X must be a real numeric batch of shape (N, features) with N >= 2, "
                          f"got dtype {X.dtype} shape {X.shape}" + (" (one feature: X.reshape(-1, 1))" * (X.ndim == 1)))
     if not np.all(np.isfinite(X)):
-        raise ValueError(f"diagnose: X holds {np.sum(~np.isfinite(X))} non-finite values (nan or inf)")
+        raise InputError(f"diagnose: X holds {np.sum(~np.isfinite(X))} non-finite values (nan or inf)")
     y0, y = y, np.asarray(y.data if isinstance(y, Tensor) else y)
     if y.ndim == 0 or len(y) != len(X):
-        raise ValueError(f"diagnose: y must hold one target per example: X has {len(X)} examples "
+        raise InputError(f"diagnose: y must hold one target per example: X has {len(X)} examples "
                          f"but y has {len(y) if y.ndim else f'none (y = {y0!r})'}")
     if loss == "cross_entropy" and (y.ndim != 1 or not np.issubdtype(y.dtype, np.integer)):
-        raise TypeError(f"diagnose: loss='cross_entropy' needs integer class labels of shape ({len(X)},), "
-                        f"got dtype {y.dtype} shape {y.shape}; use loss='mse' for real targets")
+        raise InputError(f"diagnose: loss='cross_entropy' needs integer class labels of shape ({len(X)},), "
+                         f"got dtype {y.dtype} shape {y.shape}; use loss='mse' for real targets")
     if loss == "cross_entropy" and y.min() < 0:
-        raise ValueError(f"diagnose: y holds class labels from 0 up; got y.min() = {y.min()}")
-    if loss == "mse" and (not np.issubdtype(y.dtype, np.number) or np.iscomplexobj(y)
-                          or not np.all(np.isfinite(y))):
+        raise InputError(f"diagnose: y holds class labels from 0 up; got y.min() = {y.min()}")
+    if loss == "mse" and not (_numeric(y) and np.all(np.isfinite(y))):
         bad = f" with {np.sum(~np.isfinite(y))} non-finite values" if np.issubdtype(y.dtype, np.number) else ""
-        raise ValueError(f"diagnose: loss='mse' needs finite real targets y, got dtype {y.dtype}{bad}")
-    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"diagnose: steps must be an integer >= 0, got {steps!r}")
-    if steps and (isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
-                  or not np.isfinite(lr) or lr <= 0):
-        raise ValueError(f"diagnose: steps = {steps} needs a learning rate lr > 0, got lr = {lr!r}")
+        raise InputError(f"diagnose: loss='mse' needs finite real targets y, got dtype {y.dtype}{bad}")
+    steps = positive_int("diagnose", "steps", steps, minimum=0)
+    if steps or lr is not None:
+        lr = finite_number("diagnose", f"lr (the learning rate of the {steps} steps)" if steps else "lr",
+                           lr, low=0, low_open=True)
     if not model.parameters():
-        raise ValueError(f"diagnose: the model {type(model).__name__} has no parameters to diagnose")
+        raise InputError(f"diagnose: the model {type(model).__name__} has no parameters to diagnose")
     for k, p in enumerate(model.parameters()):
         if not np.all(np.isfinite(p.data)):
-            raise ValueError(f"diagnose: parameter {k} of the model (shape {p.shape}) holds "
+            raise InputError(f"diagnose: parameter {k} of the model (shape {p.shape}) holds "
                              f"{np.sum(~np.isfinite(p.data))} non-finite values: nothing to diagnose "
                              f"(did an earlier run diverge? see loss_diverging)")
-    return X.astype(np.float64), y, (None if lr is None else float(lr)), int(steps)
+    return X.astype(np.float64), y, lr, steps
 
 
-def _loss(model, X, y, loss):
-    try:
-        out = model(Tensor(X, requires_grad=True))
-    except (ValueError, TypeError, IndexError) as e:
-        raise type(e)(f"diagnose: model(X) failed on X of shape {X.shape}: {e}") from e
-    if not isinstance(out, Tensor):
-        raise TypeError(f"diagnose: model(X) returned {type(out).__name__}, not a Tensor")
-    if out.ndim == 0 or out.shape[0] != len(X) or (loss == "cross_entropy" and out.ndim != 2):
-        want = f"({len(X)}, classes)" if loss == "cross_entropy" else f"({len(X)}, ...)"
-        raise ValueError(f"diagnose: loss={loss!r} needs model(X) of shape {want} for X of shape "
-                         f"{X.shape}, got shape {out.shape}")
-    if loss == "mse":
-        if out.size != y.size:
-            raise ValueError(f"diagnose: loss='mse' needs one target per output: model(X) has shape "
-                             f"{out.shape} but y has shape {y.shape}")
-        return mse(out, y.reshape(out.shape).astype(np.float64)), out
-    if y.max() >= out.shape[1]:
-        raise ValueError(f"diagnose: y holds label {y.max()} but model(X) gives {out.shape[1]} classes "
-                         f"(shape {out.shape}): labels must lie in [0, {out.shape[1]})")
-    return cross_entropy(out, y), out
-
-
-def _rms(a):
-    a = np.asarray(a, dtype=np.float64)
-    m = float(np.max(np.abs(a))) if a.size else 0.0
-    return m * float(np.sqrt(np.mean(np.square(a / m)))) if 0 < m < np.inf else m
-
-
-def _pass(model, X, y, loss):
-    """One forward+backward pass: per activation layer and per weight matrix statistics."""
-    for p in model.parameters():
-        p.zero_grad()
-    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        L, out = _loss(model, X, y, loss)
-        L.backward()
-    order = topological_order(L)
-    position = {id(n): i for i, n in enumerate(order)}
-    acts = [n for n in order if n._op in _SATURATING or n._op in _OTHER]
-    if not acts:
-        raise ValueError(f"diagnose: the graph of model(X) for {type(model).__name__} holds no activation op "
-                         f"({', '.join(sorted({v[0] for v in _SATURATING.values()} | set(_OTHER.values())))}): "
-                         "its per-layer statistics are read from them")
-    first_use = {}
-    for n in order:                      # a weight's place: the first op that reads it
-        for parent, _ in n._parents:
-            first_use.setdefault(id(parent), position[id(n)])
-    weights = sorted((p for p in model.parameters() if p.ndim >= 2 and id(p) in first_use),
-                     key=lambda p: first_use[id(p)])
-    return float(L.item()), acts, weights
-
-
-def _layer_stats(acts):
-    """kind, saturated fraction, dead fraction, symmetric flag, grad rms per activation layer."""
-    rows = []
-    for n in acts:
-        z, h = n._args[0], n._value
-        g = n.grad if n.grad is not None else np.zeros(h.shape)
-        flat = z.reshape(len(z), -1) if z.ndim > 1 else z.reshape(-1, 1)
-        symmetric = flat.shape[1] > 1 and bool(np.all(flat == flat[:, :1]))   # identical z columns
-        sat = dead = np.nan
-        if n._op in _SATURATING:
-            kind, slope, top = _SATURATING[n._op]
-            with np.errstate(over="ignore", under="ignore"):
-                sat = float(np.mean(slope(z) < THRESHOLDS["slope_level"] * top))
-        else:
-            kind = _OTHER[n._op]
-            if kind == "relu":
-                dead = float(np.mean(np.all(flat <= 0, axis=0)))
-        rows.append((kind, sat, dead, symmetric, _rms(g), flat.shape[1]))
-    return rows
-
-
-def _expected_loss(y, loss, n_out):
-    if loss == "mse":
-        return float(np.mean(np.square(y.astype(np.float64))) + 1.0)
-    freq = np.bincount(y, minlength=n_out) / len(y)
-    freq = freq[freq > 0]
-    return float(-np.sum(freq * np.log(freq)))
-
-
+# --- the decision rules -------------------------------------------------------------------
 def _findings(loss0, expected, loss, names, rows, weights, wnames):
+    """The codes one pass shows: a Finding per code, at the layer where it is worst."""
     T, found = THRESHOLDS, []
 
     def add(code, layer, evidence):
@@ -237,8 +159,7 @@ def _findings(loss0, expected, loss, names, rows, weights, wnames):
         elif ratio > T["exploding_ratio"]:
             add("exploding_gradients", names[0], ev + f" > {T['exploding_ratio']:g}")
     if "exploding_gradients" not in {f.code for f in found}:
-        wr = np.array([_rms(w.grad) / _rms(w.data) if w.grad is not None and _rms(w.data) > 0 else 0.0
-                       for w in weights])
+        wr = _weight_ratios(weights, missing=0.0)
         if wr.size and (not np.isfinite(wr).all() or T["probe_lr"] * wr.max() > 1):
             j = int(np.nanargmax(np.where(np.isfinite(wr), wr, np.inf)))
             add("exploding_gradients", wnames[j], f"||dL/dW|| / ||W|| = {wr[j]:.3g}: one SGD step at "
@@ -246,12 +167,25 @@ def _findings(loss0, expected, loss, names, rows, weights, wnames):
     return found
 
 
-def _snapshot(model, X, y, loss):
-    loss0, acts, weights = _pass(model, X, y, loss)
-    rows = _layer_stats(acts)
-    return loss0, acts, weights, rows
+def _diverging(losses, update_ratio, steps, lr):
+    """A loss_diverging Finding when the loss became non-finite, or when the smallest loss
+    of the last quarter of the steps exceeds the initial loss; else None."""
+    tail = losses[len(losses) - max(1, steps // 4):]
+    if np.all(np.isfinite(losses)) and np.min(tail) <= losses[0]:
+        return None
+    bad = np.flatnonzero(~np.isfinite(losses))
+    ev = (f"the loss became non-finite at step {bad[0]}" if bad.size else
+          f"the loss went from {losses[0]:.4g} to {losses[-1]:.4g} (lowest of the last "
+          f"{len(tail)} steps {np.min(tail):.4g})")
+    if update_ratio.size:
+        with np.errstate(invalid="ignore"):
+            finite = np.isfinite(update_ratio)
+            top = np.nanmax(np.where(finite, update_ratio, np.nan)) if finite.any() else np.inf
+        ev += f"; the largest update-to-weight ratio was {top:.3g} (rule of thumb 1e-3)"
+    return Finding("loss_diverging", f"{steps} SGD steps at lr = {lr:g}", ev, ADVICE["loss_diverging"])
 
 
+# --- diagnose -------------------------------------------------------------------------------
 def diagnose(model, X, y, *, loss="cross_entropy", lr=None, steps=0) -> Diagnosis:
     """Run one forward and backward pass on a copy of ``model`` and name what is wrong.
 
@@ -259,76 +193,33 @@ def diagnose(model, X, y, *, loss="cross_entropy", lr=None, steps=0) -> Diagnosi
     targets). With ``steps > 0`` and ``lr``, the copy is also trained by full-batch
     SGD for ``steps`` steps (``loss_diverging``). Returns a :class:`Diagnosis`;
     ``print(diagnose(...))`` gives the report. See the module docstring for the codes
-    and their thresholds. Raises ``TypeError``/``ValueError`` naming the argument and its
-    value for input it cannot diagnose: a non-Module model, X not of shape (N, features)
-    or not finite, y not one target per example (or labels outside [0, classes)),
-    non-finite parameters, a model(X) that fails, is not a Tensor or has the wrong shape,
-    and a graph without any activation op.
+    and their thresholds. Raises :class:`~lessonlib.checks.InputError` (a ``ValueError``
+    and a ``TypeError``) naming the argument and its value for input it cannot diagnose:
+    a non-Module model, X not of shape (N, features) or not finite, y not one target per
+    example (or labels outside [0, classes)), a bad ``loss``, ``steps`` or ``lr``,
+    non-finite parameters, a model(X) that is not a Tensor or has the wrong shape, and a
+    graph without any activation op; a model(X) that fails re-raises its error with X's shape.
     """
     X, y, lr, steps = _check(model, X, y, loss, lr, steps)
     net = copy.deepcopy(model)
-    loss0, acts, weights, rows = _snapshot(net, X, y, loss)
+    loss0, acts, weights = _pass(net, X, y, loss)
+    rows = _layer_stats(acts, THRESHOLDS["slope_level"])
     names = tuple(f"activation layer {k + 1} ({r[0]}, {r[5]} units)" for k, r in enumerate(rows))
     wnames = tuple(f"weight {j + 1} {w.shape}" for j, w in enumerate(weights))
     expected = _expected_loss(y, loss, _n_out(net, X))
     found = _findings(loss0, expected, loss, names, rows, weights, wnames)
-    weight_ratio = np.array([_rms(w.grad) / _rms(w.data) if w.grad is not None and _rms(w.data) > 0
-                             else np.nan for w in weights])
+    weight_ratio = _weight_ratios(weights, missing=np.nan)      # before training changes the weights
+    activations, gradients = _ends(acts)
     extra = {}
     if steps:
-        extra = _train(net, X, y, loss, lr, steps, loss0, acts, weights, rows)
-        losses = extra["losses"]
-        tail = losses[len(losses) - max(1, steps // 4):]
-        if not np.all(np.isfinite(losses)) or np.min(tail) > losses[0]:
-            bad = np.flatnonzero(~np.isfinite(losses))
-            ev = (f"the loss became non-finite at step {bad[0]}" if bad.size else
-                  f"the loss went from {losses[0]:.4g} to {losses[-1]:.4g} (lowest of the last "
-                  f"{len(tail)} steps {np.min(tail):.4g})")
-            u = extra["update_ratio"]
-            if u.size:
-                with np.errstate(invalid="ignore"):
-                    top = np.nanmax(np.where(np.isfinite(u), u, np.nan)) if np.isfinite(u).any() else np.inf
-                ev += f"; the largest update-to-weight ratio was {top:.3g} (rule of thumb 1e-3)"
-            found.append(Finding("loss_diverging", f"{steps} SGD steps at lr = {lr:g}", ev,
-                                 ADVICE["loss_diverging"]))
+        extra = _train(net, X, y, loss, lr, steps, THRESHOLDS["slope_level"], loss0, acts, weights, rows)
+        diverging = _diverging(extra["losses"], extra["update_ratio"], steps, lr)
+        if diverging is not None:
+            found.append(diverging)
     return Diagnosis(
         codes=frozenset(f.code for f in found), findings=tuple(found), loss0=loss0,
         expected_loss=expected, layer_names=names, kinds=tuple(r[0] for r in rows),
         grad_rms=np.array([r[4] for r in rows]), saturated=np.array([r[1] for r in rows]),
         dead=np.array([r[2] for r in rows]),
-        activations=tuple(a._value.ravel().copy() for a in acts),
-        gradients=tuple((np.zeros(a._value.size) if a.grad is None else np.ravel(a.grad)).copy()
-                        for a in acts),
-        weight_names=wnames, weight_ratio=weight_ratio, steps=steps, lr=lr, **extra)
-
-
-def _n_out(net, X):
-    with np.errstate(all="ignore"):
-        out = net(Tensor(X))
-    return out.shape[-1] if out.ndim > 1 else 1
-
-
-def _train(net, X, y, loss, lr, steps, loss0, acts, weights, rows):
-    """Full-batch SGD on the copy; statistics before every step and after the last."""
-    losses, updates = [loss0], []
-    sat, dead = [[r[1] for r in rows]], [[r[2] for r in rows]]
-    means, stds = [[float(np.mean(a._value)) for a in acts]], [[float(np.std(a._value)) for a in acts]]
-    for _ in range(steps):
-        with np.errstate(all="ignore"):
-            updates.append([_rms(lr * w.grad - np.mean(lr * w.grad)) / max(float(np.std(w.data)), 1e-300)
-                            if w.grad is not None else np.nan for w in weights])
-            for p in net.parameters():
-                if p.grad is not None:
-                    p.data -= lr * p.grad
-        loss_k, acts, weights, rows = _snapshot(net, X, y, loss)
-        losses.append(loss_k)
-        sat.append([r[1] for r in rows])
-        dead.append([r[2] for r in rows])
-        means.append([float(np.mean(a._value)) for a in acts])
-        stds.append([float(np.std(a._value)) for a in acts])
-    return dict(losses=np.array(losses), update_ratio=np.array(updates),
-                saturated_history=np.array(sat), dead_history=np.array(dead),
-                mean_history=np.array(means), std_history=np.array(stds),
-                activations_end=tuple(a._value.ravel().copy() for a in acts),
-                gradients_end=tuple((np.zeros(a._value.size) if a.grad is None else np.ravel(a.grad)).copy()
-                                    for a in acts))
+        activations=activations, gradients=gradients, weight_names=wnames,
+        weight_ratio=weight_ratio, steps=steps, lr=lr, **extra)

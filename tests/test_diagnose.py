@@ -1,9 +1,12 @@
 """diagnose() on networks built here: each gets exactly the expected codes, over seeds."""
+import re
+
 import numpy as np
 import pytest
 
 from lessonlib import data, init, ops
 from lessonlib.autodiff import Tensor
+from lessonlib.checks import InputError
 from lessonlib.diagnostics import CODES, Diagnosis, diagnose
 from lessonlib.layers import MLP, Linear
 from lessonlib.module import Module
@@ -183,10 +186,10 @@ def test_initial_loss_uses_label_entropy():
 
 @pytest.mark.parametrize("args, kwargs, error, words", [
     (("net", "X", "y"), {}, TypeError, "lessonlib Module"),
-    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"loss": "hinge"}, ValueError, "'cross_entropy' or 'mse'"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"loss": "hinge"}, ValueError, "unknown loss 'hinge'; choose one of ['cross_entropy', 'mse']"),
     ((None, np.zeros((4, 2)), np.zeros(3, int)), {}, ValueError, "4 examples but y has 3"),
     ((None, np.zeros((4, 2)), np.zeros(4)), {}, TypeError, "integer class labels"),
-    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"steps": 5}, ValueError, "needs a learning rate"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"steps": 5}, ValueError, "lr (the learning rate of the 5 steps) must be a finite number > 0, got None"),
     ((None, np.zeros((4, 2)), np.zeros(4, int)), {"steps": -1}, ValueError, "steps must be"),
     ((None, np.full((4, 2), np.nan), np.zeros(4, int)), {}, ValueError, "non-finite"),
     # wrong shapes: the argument and its shape are named
@@ -203,14 +206,23 @@ def test_initial_loss_uses_label_entropy():
     ((None, np.zeros((4, 2)), np.array([0.0, np.nan, 1.0, 2.0])), {"loss": "mse"}, ValueError, "with 1 non-finite"),
     ((None, np.zeros((4, 2)), np.array(list("abcd"))), {"loss": "mse"}, ValueError, "finite real targets y, got dtype <U1"),
     ((None, np.zeros((4, 2)), np.zeros(4)), {"loss": "mse"}, ValueError, "model(X) has shape (4, 3) but y has shape (4,)"),
-    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": "0.1", "steps": 2}, ValueError, "lr = '0.1'"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": "0.1", "steps": 2}, ValueError, "must be a finite number > 0, got '0.1'"),
+    ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": -0.1}, ValueError, "diagnose: lr must be a finite number > 0, got -0.1"),
     ((None, np.zeros((4, 2)), np.zeros(4, int)), {"lr": 0.1, "steps": 2.0}, ValueError, "got 2.0"),
 ])
 def test_bad_input(args, kwargs, error, words):
     model = mlp([2, 4, 3], "tanh", "xavier_normal", 0)
     args = tuple(model if a is None else a for a in args)
-    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(error, match=re.escape(words)):
         diagnose(*args, **kwargs)
+
+
+def test_bad_input_is_an_input_error():
+    """Every argument error is a lessonlib.checks.InputError: a ValueError and a TypeError."""
+    model = mlp([2, 4, 3], "tanh", "xavier_normal", 0)
+    for kwargs in ({"loss": "hinge"}, {"steps": -1}, {"lr": "fast"}):
+        with pytest.raises(InputError):
+            diagnose(model, np.zeros((4, 2)), np.zeros(4, int), **kwargs)
 
 
 def test_model_output_must_be_a_tensor():
@@ -245,7 +257,7 @@ def _one_layer(forward):
                                                        "got shape (3,)"),
 ])
 def test_bad_model(model, error, words):
-    with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(error, match=re.escape(words)):
         diagnose(model, np.random.default_rng(0).normal(size=(4, 2)), np.array([0, 1, 2, 0]))
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from lessonlib.autodiff import Tensor, defvjp, primitive
-from lessonlib.exercises import (NOT_ATTEMPTED, Verdict, check_array, check_function, check_number,
-                                 check_vjp, diagnose_numbers, unattempted, verdict)
+from lessonlib.exercises import (NOT_ATTEMPTED, Verdict, as_number, as_numbers, call_learner, check_array,
+                                 check_function, check_number, check_vjp, diagnose_numbers, unattempted, verdict)
 from lessonlib.ops import sigmoid
 
 
@@ -27,6 +27,47 @@ def test_verdict_prints_once_and_returns(capsys):
 def test_unattempted():
     assert unattempted(...) and unattempted(None)
     assert not unattempted(0) and not unattempted(np.zeros(2))
+
+
+# --- the shared openings: as_number, as_numbers, call_learner ---------------------------
+
+@pytest.mark.parametrize("answer, value", [(0.25, 0.25), (3, 3.0), (np.float32(0.5), 0.5), (Tensor(2.0), 2.0),
+                                           (np.array([1.5]), 1.5)])
+def test_as_number_gives_the_float(answer, value):
+    got, early = as_number(answer, "x", show=False)
+    assert early is None and got == value and type(got) is float
+
+
+@pytest.mark.parametrize("answer, ok, message", [
+    (..., None, NOT_ATTEMPTED), (None, None, NOT_ATTEMPTED),
+    ("0.5", False, "expected a number, got str"), (True, False, "expected a number, got bool"),
+    (np.zeros(2), False, "expected a number, got ndarray"), (1j, False, "expected a number, got complex"),
+    ([1, 2], False, "expected a number, got list"),
+])
+def test_as_number_stops_with_a_verdict(answer, ok, message, capsys):
+    got, early = as_number(answer, "x")
+    assert got is None and early.ok is ok and early.message == message and early.name == "x"
+    assert capsys.readouterr().out == str(early) + "\n"               # printed once, by as_number
+
+
+def test_as_numbers_names_the_first_bad_one():
+    assert as_numbers({"gamma": 0.25, "the bound": 1}, show=False) == ([0.25, 1.0], None)
+    _, early = as_numbers({"gamma": 0.25, "the bound": "1"}, "b", show=False)
+    assert early.ok is False and early.message == "expected a number for the bound, got str"
+    assert as_numbers({"gamma": ..., "the bound": "1"}, show=False)[1].ok is None
+
+
+def test_call_learner():
+    assert call_learner(lambda a, b=0: a + b, (1,), "f", kwargs={"b": 2}, show=False) == (3, None)
+
+    def starter(x):
+        raise NotImplementedError
+
+    for fn in (starter, lambda x: ..., lambda x: None, lambda x: (1.0, ...)):
+        got, early = call_learner(fn, (1,), "f", show=False)
+        assert got is None and early.ok is None and early.message == NOT_ATTEMPTED
+    _, early = call_learner(lambda x: 1 / x, (0,), "f", where="at x = 0", step="the VJP", show=False)
+    assert early.ok is False and early.message == "the VJP raised ZeroDivisionError: division by zero (at x = 0)"
 
 
 # --- check_number ------------------------------------------------------------------

@@ -99,3 +99,10 @@ def test_check_pyramid_ratios():
     v = check_pyramid_ratios(0.25, 2.0)
     assert v.ok is False and "backward (LeCun): correct" in v.message and "forward (fan-out)" in v.message
     assert check_pyramid_ratios(..., 4.0).ok is None
+    v = check_pyramid_ratios(0.25, "4")
+    assert v.ok is False and v.message == "expected a number for forward_fan_out, got str"
+
+
+def test_check_initializer_names_an_unknown_scheme():
+    with pytest.raises(ValueError, match=r"check_initializer: unknown scheme 'glorot'; choose one of \['he', "):
+        check_initializer(lambda i, o, *, rng: None, "glorot")

@@ -106,6 +106,8 @@ def test_check_lstm_step(fn, ok, words):
     (0.25, 1 / 0.875, False, "1/(gamma sigma_max)"),
     (0.25, 3.5, False, "sigma_max alone"),
     (..., ..., None, NOT_ATTEMPTED),
+    (0.25, ..., None, NOT_ATTEMPTED),
+    ("1/4", 0.875, False, "expected a number for gamma, got str"),      # a verdict, not a ValueError
 ])
 def test_check_sigmoid_bound(gamma, factor, ok, words):
     v = check_sigmoid_bound(gamma, factor, show=False)
@@ -122,6 +124,7 @@ def test_check_nonnormal():
     assert "Frobenius" in check_nonnormal(W, np.linalg.norm(W), 0.9, show=False).message
     assert "Gelfand" in check_nonnormal(W, sigma, sigma, show=False).message
     assert check_nonnormal(W, ..., ..., show=False).ok is None
+    assert check_nonnormal(W, sigma, [0.9, 0.8], show=False).message == "expected a number for the rate, got list"
 
 
 @pytest.mark.parametrize("mse, ok, words", [
@@ -131,6 +134,7 @@ def test_check_nonnormal():
     (1 / np.sqrt(12), False, "standard deviation"),
     (1 / 3, False, "E[u1^2]"),
     (None, None, NOT_ATTEMPTED),
+    ("1/12", False, "expected a number, got str"),
 ])
 def test_check_half_memory(mse, ok, words):
     v = check_half_memory(mse, show=False)

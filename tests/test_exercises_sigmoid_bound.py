@@ -18,6 +18,8 @@ def test_tanh_threshold_verdicts():
     assert v.ok is False and "c/4" in v.message
     assert check_tanh_threshold(lambda c: ...).ok is None
     assert check_tanh_threshold(...).ok is None
+    v = check_tanh_threshold(lambda c: [1.0, 2.0])                     # a verdict, not a TypeError
+    assert v.ok is False and v.message == "expected a number, got list"
 
 
 def _grad_norms(net, x, G, *, variant=None):

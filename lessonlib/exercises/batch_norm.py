@@ -13,7 +13,9 @@ import numpy as np
 
 from ..autodiff import Tensor
 from ..normalization import batch_norm
-from . import NOT_ATTEMPTED, check_array, check_function, check_number, diagnose_numbers, unattempted, verdict
+from .checkers import check_array, check_function, check_number
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, as_number, call_learner, unattempted, verdict
 
 __all__ = ["check_chance_level", "bn_backward_reference", "check_bn_backward", "check_layer_norm",
            "check_batch_of_two"]
@@ -25,12 +27,9 @@ def check_chance_level(answer, frequencies, *, show=True):
     p = p / p.sum()
     expected = float(-np.sum(p[p > 0] * np.log(p[p > 0])))
     name = "chance level"
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a number, got {type(answer).__name__}", name, show=show)
+    value, early = as_number(answer, name, show=show)
+    if early is not None:
+        return early
     slips = {
         np.log(len(p)): f"that is ln {len(p)}, the chance level only when the {len(p)} classes are equally frequent",
         expected / np.log(2): "that is in bits (log base 2); cross-entropy here is in nats (natural log)",
@@ -95,14 +94,9 @@ def check_bn_backward(fn, *, seed=0, eps=1e-5, show=True):
         x = rng.normal(2.0, 1.5, size=(N, 4))
         gamma = rng.normal(1.0, 0.5, size=4)
         g = rng.standard_normal((N, 4))
-        try:
-            got = fn(x.copy(), gamma.copy(), g.copy())
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:  # the learner's bug: report it, do not raise
-            return verdict(False, f"raised {type(err).__name__}: {err} (batch of {N})", name, show=show)
-        if unattempted(got) or (isinstance(got, tuple) and any(unattempted(a) for a in got)):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
+        got, early = call_learner(fn, (x.copy(), gamma.copy(), g.copy()), name, where=f"batch of {N}", show=show)
+        if early is not None:
+            return early
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             return verdict(False, "return the three gradients (dx, dgamma, dbeta) as a tuple", name, show=show)
         expected = bn_backward_reference(x, gamma, g, eps)
@@ -136,14 +130,9 @@ def check_layer_norm(fn, *, seed=0, show=True):
     centred = x - x.mean(axis=1, keepdims=True)
     expected = centred / np.sqrt((centred ** 2).mean(axis=1, keepdims=True) + 1e-5)
     over_batch = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
-    try:
-        out = fn(Tensor(x, requires_grad=True))
-    except NotImplementedError:
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:
-        return verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(out):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    out, early = call_learner(fn, (Tensor(x, requires_grad=True),), name, show=show)
+    if early is not None:
+        return early
     values = np.asarray(out.data if isinstance(out, Tensor) else out, dtype=float)
     if values.shape == expected.shape and np.allclose(values, over_batch, rtol=1e-8):
         return verdict(False, "you standardized each unit over the batch (axis 0): that is batch "

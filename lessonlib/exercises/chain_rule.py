@@ -10,7 +10,9 @@ import numpy as np
 
 from .. import ops
 from ..autodiff import Tensor
-from . import NOT_ATTEMPTED, check_array, check_number, diagnose_numbers, unattempted, verdict
+from .checkers import check_array, check_number
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, as_number, call_learner, unattempted, verdict
 
 __all__ = ["tanh_chain_grads", "check_backprop_by_hand", "check_vjp", "check_softplus_vjp",
            "check_first_depth_below", "check_accumulation"]
@@ -63,14 +65,9 @@ def check_backprop_by_hand(fn, w=(0.5, -1.0, 2.0), x=1.0, y=0.5, *, show=True):
         return verdict(None, NOT_ATTEMPTED, name, show=show)
     for w_try, x_try, y_try in ((tuple(w), x, y), ((0.8, 1.3, -0.6, 1.1), -0.7, 0.2)):
         expected = tanh_chain_grads(w_try, x_try, y_try)
-        try:
-            got = fn(list(w_try), x_try, y_try)
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:  # the learner's code raised
-            return verdict(False, f"raised {type(err).__name__}: {err} (at w = {w_try})", name, show=show)
-        if unattempted(got) or (isinstance(got, (list, tuple)) and any(unattempted(g) for g in got)):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
+        got, early = call_learner(fn, (list(w_try), x_try, y_try), name, where=f"at w = {w_try}", show=show)
+        if early is not None:
+            return early
         got = np.asarray(got, dtype=float).ravel()
         where = f" (at w = {w_try}, x = {x_try}, y = {y_try})"
         if got.shape != expected.shape:
@@ -103,12 +100,9 @@ def check_vjp(op, forward, slope, *, name=None, x=None, show=True):
     if not hasattr(op, "vjps"):
         return verdict(False, "is not a lessonlib operation: decorate it with @primitive", name, show=show)
     x = np.array([-3.0, -0.5, 0.0, 0.7, 2.5, 8.0]) if x is None else np.asarray(x, dtype=float)
-    try:
-        out = op(Tensor(x))
-    except NotImplementedError:
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:
-        return verdict(False, f"the forward pass raised {type(err).__name__}: {err}", name, show=show)
+    out, early = call_learner(op, (Tensor(x),), name, step="the forward pass", show=show)
+    if early is not None:
+        return early
     forward_ok = check_array(out, forward(x), name=name, rtol=1e-10, show=False)
     if not forward_ok.ok:
         return verdict(False, f"the forward pass is wrong: {forward_ok.message}", name, show=show)
@@ -117,14 +111,9 @@ def check_vjp(op, forward, slope, *, name=None, x=None, show=True):
                        f"register one VJP with defvjp({name}, lambda g, ans, x: ...)" if op.vjps else NOT_ATTEMPTED,
                        name, show=show)
     g = np.linspace(0.5, 2.0, x.size)                      # an incoming gradient that is not 1
-    try:
-        got = op.vjps[0](g, out.data, x)
-    except NotImplementedError:
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:
-        return verdict(False, f"the VJP raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(got):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    got, early = call_learner(op.vjps[0], (g, out.data, x), name, step="the VJP", show=show)
+    if early is not None:
+        return early
     expected = g * slope(x)
     got = np.broadcast_to(np.asarray(got, dtype=float), x.shape)
     if diagnose_numbers(got, expected, rtol=1e-8) is not None:
@@ -151,13 +140,10 @@ def check_softplus_vjp(op, *, show=True):
 # --- how deep until a product of equal factors is small --------------------------------------
 def check_first_depth_below(answer, factor, threshold, *, name="depth", show=True):
     """Grade the smallest whole number of layers ``L`` with ``factor ** L < threshold``."""
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    value, early = as_number(answer, name, what="a whole number of layers", show=show)
+    if early is not None:
+        return early
     expected = int(np.floor(np.log(threshold) / np.log(factor))) + 1
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a whole number of layers, got {type(answer).__name__}", name, show=show)
     if value == expected:
         return verdict(True, f"correct: {factor}**{expected} = {factor ** expected:.3g} < {threshold:g}", name, show=show)
     if value != int(value):

@@ -13,7 +13,8 @@ import numpy as np
 from .. import data, init
 from ..diagnosis import CODES, diagnose
 from ..layers import MLP
-from . import NOT_ATTEMPTED, unattempted, verdict
+from ..checks import InputError
+from .verdicts import NOT_ATTEMPTED, unattempted, verdict
 
 __all__ = ["mystery", "check_cause", "check_fix", "MYSTERIES"]
 
@@ -53,7 +54,7 @@ def _spirals(seed):
 def mystery(k, seed=0):
     """``(model, X, y)``: a network with hidden fault ``k`` (1..4) on three standardized spirals."""
     if k not in MYSTERIES:
-        raise ValueError(f"mystery: k must be one of {sorted(MYSTERIES)}, got {k!r}")
+        raise InputError(f"mystery: k must be one of {sorted(MYSTERIES)}, got {k!r}")
     rng = np.random.default_rng(seed)
     X, y = _spirals(seed)
     if k == 1:

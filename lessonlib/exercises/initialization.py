@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import NOT_ATTEMPTED, _raw, check_function, check_number, diagnose_numbers, unattempted, verdict
+from ..checks import one_of
+from .checkers import check_function, check_number
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, _raw, as_number, as_numbers, call_learner, unattempted, verdict
 
 __all__ = ["TARGET_VARIANCE", "check_initializer", "check_orthogonal", "check_uniform_limit",
            "check_slip_gain", "check_pyramid_ratios"]
@@ -28,16 +31,8 @@ def _near(a, b, rtol):
 
 def _call(fn, name, *args, **kwargs):
     """(result, None) or (None, Verdict) when the learner's function is unattempted or raises."""
-    try:
-        out = fn(*args, **kwargs)
-    except NotImplementedError:
-        return None, verdict(None, NOT_ATTEMPTED, name)
-    except Exception as err:  # the learner's bug: say what and where
-        shown = ", ".join([repr(a) for a in args] + [f"{k}=..." for k in kwargs])
-        return None, verdict(False, f"raised {type(err).__name__}: {err} (at {name}({shown}))", name)
-    if unattempted(out):
-        return None, verdict(None, NOT_ATTEMPTED, name)
-    return out, None
+    shown = ", ".join([repr(a) for a in args] + [f"{k}=..." for k in kwargs])
+    return call_learner(fn, args, name, kwargs=kwargs, where=f"at {name}({shown})")
 
 
 def check_initializer(fn, scheme="he", *, fan_in=512, fan_out=128, seed=0, rtol=0.03):
@@ -46,8 +41,7 @@ def check_initializer(fn, scheme="he", *, fan_in=512, fan_out=128, seed=0, rtol=
     It draws one ``fan_in x fan_out`` matrix (65,536 entries: the variance is measured to
     about 0.6%) and reports the shape, the mean, and which slip the variance matches.
     """
-    if scheme not in TARGET_VARIANCE:
-        raise ValueError(f"check_initializer: unknown scheme {scheme!r}; choose one of {sorted(TARGET_VARIANCE)}")
+    one_of("check_initializer", "scheme", scheme, TARGET_VARIANCE)
     name = getattr(fn, "__name__", "initializer")
     if unattempted(fn):
         return verdict(None, NOT_ATTEMPTED, name)
@@ -146,12 +140,9 @@ def check_uniform_limit(fn):
 def check_slip_gain(answer):
     r"""Grade the gain that propagating Var instead of the mean square would recommend: $\sqrt{\pi/(\pi-1)}$."""
     name = "gain"
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name)
-    try:
-        value = float(_raw(answer))
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a number, got {type(answer).__name__}", name)
+    value, early = as_number(answer, name)
+    if early is not None:
+        return early
     e = np.sqrt(np.pi / (np.pi - 1))
     slips = [(np.pi / (np.pi - 1), "that is the gain squared: a gain multiplies the standard deviation"),
              (np.sqrt(2 * np.pi / (np.pi - 1)), "that includes He's sqrt(2): the gain goes on top of He's std"),
@@ -170,12 +161,10 @@ def check_pyramid_ratios(backward_lecun, forward_fan_out):
     RMS(out) / RMS(x) with Var(W) = 1/n_out.
     """
     name = "pyramid ratios"
-    if unattempted(backward_lecun) or unattempted(forward_fan_out):
-        return verdict(None, NOT_ATTEMPTED, name)
-    try:
-        got = np.array([float(backward_lecun), float(forward_fan_out)])
-    except (TypeError, ValueError):
-        return verdict(False, "expected two numbers", name)
+    values, early = as_numbers({"backward_lecun": backward_lecun, "forward_fan_out": forward_fan_out}, name)
+    if early is not None:
+        return early
+    got = np.array(values)
     e = np.array([0.25, 4.0])
     if np.allclose(got, e, rtol=1e-6):
         return verdict(True, "correct: 1/4 backward with fan-in scaling, 4 forward with fan-out scaling", name)

@@ -18,7 +18,9 @@ import numpy as np
 from ..activations import elu, elu_slope
 from ..autodiff import Tensor
 from ..gradcheck import check_grad
-from . import NOT_ATTEMPTED, check_function, diagnose_numbers, unattempted, verdict
+from .checkers import check_function
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, as_number, call_learner, unattempted, verdict
 
 __all__ = ["check_leaky_gain", "check_dead_counter", "check_elu_vjp", "check_scaling_exponent"]
 
@@ -29,37 +31,33 @@ def _leaky_gain(alpha):
     return np.sqrt(2.0 / (1.0 + alpha * alpha))
 
 
-def _call_all(fn, args, name, show):
-    """fn(*a) for every a, or a Verdict when the learner's code did not produce numbers."""
+def _numbers(fn, args, name, of, returns, show):
+    """``(array of fn(*a) for every a, None)``, or ``(None, Verdict)`` when the learner's
+    code did not give one number for each (``fn`` is a function of ``of``; ``returns``
+    says what it should return)."""
+    if unattempted(fn):
+        return None, verdict(None, NOT_ATTEMPTED, name, show=show)
+    if not callable(fn):
+        return None, verdict(False, f"expected a function of {of}, got {type(fn).__name__}", name, show=show)
     values = []
     for a in args:
-        try:
-            got = fn(*a)
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:  # the learner's bug: say what and where
-            return verdict(False, f"raised {type(err).__name__}: {err} (at {name}{a})", name, show=show)
-        if unattempted(got):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
+        got, early = call_learner(fn, a, name, where=f"at {name}{a}", show=show)
+        if early is not None:
+            return None, early
         values.append(got)
-    return values
+    try:
+        return np.array([float(np.asarray(g)) for g in values]), None
+    except (TypeError, ValueError):
+        return None, verdict(False, returns, name, show=show)
 
 
 def check_leaky_gain(gain, *, show=True):
     r"""Grade ``gain(alpha)``, the weight gain (in units of $1/\sqrt{n_{in}}$) for leaky ReLU."""
     name = "gain"
-    if unattempted(gain):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    if not callable(gain):
-        return verdict(False, f"expected a function of alpha, got {type(gain).__name__}", name, show=show)
     a = np.array(_SLOPES)
-    got = _call_all(gain, [(float(x),) for x in a], name, show)
-    if not isinstance(got, list):
-        return got
-    try:
-        got = np.array([float(np.asarray(g)) for g in got])
-    except (TypeError, ValueError):
-        return verdict(False, "gain(alpha) should return one number", name, show=show)
+    got, early = _numbers(gain, [(float(x),) for x in a], name, "alpha", "gain(alpha) should return one number", show)
+    if early is not None:
+        return early
     right = _leaky_gain(a)
     if np.allclose(got, right, rtol=1e-9):
         return verdict(True, f"correct on alpha = {list(_SLOPES)}", name, show=show)
@@ -97,18 +95,11 @@ def _dead_cases():
 def check_dead_counter(dead_fraction, *, show=True):
     """Grade ``dead_fraction(Z)``: the fraction of units (columns) with z <= 0 on every example (row)."""
     name = "dead_fraction"
-    if unattempted(dead_fraction):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    if not callable(dead_fraction):
-        return verdict(False, f"expected a function of Z, got {type(dead_fraction).__name__}", name, show=show)
     cases = _dead_cases()
-    got = _call_all(dead_fraction, [(Z.copy(),) for Z in cases], name, show)
-    if not isinstance(got, list):
-        return got
-    try:
-        got = np.array([float(np.asarray(g)) for g in got])
-    except (TypeError, ValueError):
-        return verdict(False, "dead_fraction(Z) should return one number, the fraction of dead units", name, show=show)
+    got, early = _numbers(dead_fraction, [(Z.copy(),) for Z in cases], name, "Z",
+                          "dead_fraction(Z) should return one number, the fraction of dead units", show)
+    if early is not None:
+        return early
     right = np.array([np.mean(np.all(Z <= 0, axis=0)) for Z in cases])
     if np.allclose(got, right, atol=1e-12):
         return verdict(True, f"correct on {len(cases)} layers", name, show=show)
@@ -186,12 +177,9 @@ def check_scaling_exponent(exponent, hidden_layers, *, show=True):
     r"""Grade the exponent $k$ in "the output is multiplied by $c^k$" for an MLP with
     ``hidden_layers`` ReLU layers, a linear output layer and zero biases."""
     name = "exponent"
-    if unattempted(exponent):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    try:
-        k = float(exponent)
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a number, got {type(exponent).__name__}", name, show=show)
+    k, early = as_number(exponent, name, show=show)
+    if early is not None:
+        return early
     right = hidden_layers + 1
     if k == right:
         return verdict(True, f"correct: {hidden_layers} hidden layers and the output layer, {right} weight matrices",

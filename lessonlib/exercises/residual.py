@@ -16,7 +16,9 @@ import numpy as np
 from ..autodiff import Tensor
 from ..losses import cross_entropy
 from ..residual import ResidualBlock, ResidualMLP
-from . import NOT_ATTEMPTED, check_function, check_number, diagnose_numbers, unattempted, verdict
+from .checkers import check_function, check_number
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, as_number, call_learner, unattempted, verdict
 
 __all__ = ["check_block_jacobian", "check_zero_init", "check_branch_scale", "check_block_factor",
            "check_path_share"]
@@ -32,19 +34,6 @@ def _autodiff_jacobian(block, h):
         out.backward(np.eye(out.size)[i])
         rows.append(x.grad.copy())
     return np.array(rows)
-
-
-def _call(fn, name, args, show):
-    """(result, None) or (None, Verdict) when the learner's function is unattempted or raises."""
-    try:
-        got = fn(*args)
-    except NotImplementedError:
-        return None, verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:  # the learner's bug: report it, do not raise
-        return None, verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(got):
-        return None, verdict(None, NOT_ATTEMPTED, name, show=show)
-    return got, None
 
 
 def check_block_jacobian(fn, *, activation="tanh", slope=None, seed=0, show=True):
@@ -66,7 +55,7 @@ def check_block_jacobian(fn, *, activation="tanh", slope=None, seed=0, show=True
         for layer in block.branch:
             layer.b.data[...] = 0.3 * rng.standard_normal(5)
         h = rng.standard_normal(5)
-        got, early = _call(fn, name, (block, h.copy(), slope), show)
+        got, early = call_learner(fn, (block, h.copy(), slope), name, show=show)
         if early is not None:
             return early
         expected = _autodiff_jacobian(block, h)
@@ -109,7 +98,7 @@ def check_zero_init(fn, *, seed=0, show=True):
         return verdict(None, NOT_ATTEMPTED, name, show=show)
     rng = np.random.default_rng(seed)
     net = ResidualMLP(2, 8, 3, 3, activation="relu", init="he_normal", rng=rng)
-    _, early = _call(lambda n: fn(n) or True, name, (net,), show)
+    _, early = call_learner(lambda n: fn(n) or True, (net,), name, show=show)
     if early is not None:
         return early
     h = Tensor(rng.standard_normal((6, 8)))
@@ -136,12 +125,9 @@ def check_branch_scale(answer, n_blocks=64, target=2.0, *, show=True):
     r"""Grade the branch scale $s$ with $(1 + 2 s^2)^B$ = ``target`` for $B$ = ``n_blocks``."""
     name = "branch scale s"
     expected = math.sqrt((target ** (1 / n_blocks) - 1) / 2)
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a number, got {type(answer).__name__}", name, show=show)
+    value, early = as_number(answer, name, show=show)
+    if early is not None:
+        return early
     slips = {
         1 / math.sqrt(n_blocks): f"that is 1/sqrt(B); it gives a growth of (1 + 2/B)^B = "
                                  f"{(1 + 2 / n_blocks) ** n_blocks:.2f}, not {target:g}",
@@ -158,18 +144,15 @@ def check_branch_scale(answer, n_blocks=64, target=2.0, *, show=True):
 def check_block_factor(answer, *, show=True):
     """Grade the predicted growth of the stream's mean square per block (ReLU branch, He, s = 1)."""
     name = "factor per block"
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    value, early = as_number(answer, name, show=show)
+    if early is not None:
+        return early
     slips = {
         2.0: "2 is the branch's own gain; the block adds the shortcut's mean square: 1 + 2",
         5.0: "a third He layer does not add another factor 2: each He layer doubles the mean square "
              "and each ReLU halves it, so the branch's gain stays 2",
         9.0: "that is 3 squared: the mean square (not the norm) grows by 1 + 2 s^2",
     }
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return verdict(False, f"expected a number, got {type(answer).__name__}", name, show=show)
     for wrong, why in slips.items():
         if np.isclose(value, wrong, rtol=1e-6):
             return verdict(False, f"{value:g} is not right: {why}", name, show=show)

@@ -16,7 +16,9 @@ import numpy as np
 from ..autodiff import Tensor
 from ..gradcheck import check_grad
 from ..recurrent import LSTMCell
-from . import NOT_ATTEMPTED, Verdict, check_number, diagnose_numbers, unattempted, verdict
+from .checkers import check_number
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, Verdict, as_number, as_numbers, call_learner, unattempted, verdict
 
 __all__ = ["check_clip_by_norm", "check_lstm_step", "check_sigmoid_bound", "check_nonnormal",
            "check_half_memory"]
@@ -65,14 +67,9 @@ def check_clip_by_norm(fn, *, show=True) -> Verdict:
         return verdict(None, NOT_ATTEMPTED, name, show=show)
     for grads, max_norm in _clip_cases():
         originals = [g.copy() for g in grads]
-        try:
-            got = fn([g.copy() for g in grads], max_norm)
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:  # the learner's bug: say what it was
-            return verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-        if unattempted(got):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
+        got, early = call_learner(fn, ([g.copy() for g in grads], max_norm), name, show=show)
+        if early is not None:
+            return early
         if np.isscalar(got) or (isinstance(got, np.ndarray) and got.ndim == 0):
             return verdict(False, "returned a number; return the list of clipped gradient arrays", name,
                            show=show)
@@ -146,14 +143,9 @@ def check_lstm_step(fn, *, show=True) -> Verdict:
         return verdict(None, NOT_ATTEMPTED, name, show=show)
     cell, x, h, c = _lstm_case()
     arrays = (x, h, c, cell.W_xh.data, cell.W_hh.data, cell.b_h.data)
-    try:
-        out = fn(*(Tensor(a.copy()) for a in arrays))
-    except NotImplementedError:
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:  # the learner's bug: say what it was
-        return verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(out):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    out, early = call_learner(fn, tuple(Tensor(a.copy()) for a in arrays), name, show=show)
+    if early is not None:
+        return early
     pair = _as_pair(out)
     if pair is None:
         return verdict(False, "return the pair (h_new, c_new)", name, show=show)
@@ -203,9 +195,10 @@ def check_lstm_step(fn, *, show=True) -> Verdict:
 def check_sigmoid_bound(gamma, factor, *, sigma_max=3.5, show=True) -> Verdict:
     r"""Grade $\gamma = \max\sigma'$ and the bound per step $\gamma\,\sigma_{\max}$ of a sigmoid RNN."""
     name = "sigmoid bound"
-    if unattempted(gamma) or unattempted(factor):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    g, f = float(np.asarray(gamma)), float(np.asarray(factor))
+    values, early = as_numbers({"gamma": gamma, "the bound per step": factor}, name, show=show)
+    if early is not None:
+        return early
+    g, f = values
     if np.isclose(g, 1.0):
         return verdict(False, "gamma = 1 is tanh's largest slope; the sigmoid's is sigma'(0) = 1/4", name, show=show)
     if np.isclose(g, 0.5):
@@ -227,12 +220,13 @@ def check_sigmoid_bound(gamma, factor, *, sigma_max=3.5, show=True) -> Verdict:
 def check_nonnormal(W, sigma_max, rate, *, show=True) -> Verdict:
     r"""Grade $\sigma_{\max}(W)$ and the late decay rate of $\lVert W^m\rVert_2$ (the spectral radius)."""
     name = "non-normal W"
-    if unattempted(sigma_max) or unattempted(rate):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    values, early = as_numbers({"sigma_max": sigma_max, "the rate": rate}, name, show=show)
+    if early is not None:
+        return early
+    s, r = values
     W = np.asarray(W, dtype=float)
     true_sigma = np.linalg.norm(W, 2)
     radius = np.max(np.abs(np.linalg.eigvals(W)))
-    s, r = float(sigma_max), float(rate)
     if not np.isclose(s, true_sigma, rtol=1e-6):
         if np.isclose(s, radius, rtol=1e-6):
             return verdict(False, "that is the spectral radius (largest |eigenvalue|), not the largest "
@@ -254,9 +248,9 @@ def check_nonnormal(W, sigma_max, rate, *, show=True) -> Verdict:
 def check_half_memory(mse, *, show=True) -> Verdict:
     """Grade the MSE of predicting u2 + 1/2 on the adding problem (exactly Var(u1) = 1/12)."""
     name = "half memory"
-    if unattempted(mse):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    m = float(np.asarray(mse))
+    m, early = as_number(mse, name, show=show)
+    if early is not None:
+        return early
     if abs(m - 1 / 6) < 0.005:
         return verdict(False, "that is the baseline 1/6 of a network that remembers nothing", name, show=show)
     if abs(m - 1 / np.sqrt(12)) < 0.005:

@@ -10,25 +10,19 @@ import numpy as np
 
 from .. import nn
 from ..autodiff import Tensor
-from ..activations import SLOPES, SLOPE_MAX
+from ..activations import SLOPE_MAX, SLOPES
 from ..theory import slope_threshold
-from . import NOT_ATTEMPTED, diagnose_numbers, unattempted, verdict
+from .slips import diagnose_numbers
+from .verdicts import NOT_ATTEMPTED, as_number, call_learner, unattempted, verdict
 
 __all__ = ["check_tanh_threshold", "reference_grad_norms", "check_grad_norms",
            "check_saturated_fraction", "check_sigmoid_twin"]
 
 
-def _call(fn, name, *args, show=True):
-    """(result, None), or (None, Verdict) when the learner's function gave no answer."""
-    try:
-        got = fn(*args)
-    except NotImplementedError:
-        return None, verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:  # the learner's code raised: say what
-        return None, verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(got):
-        return None, verdict(None, NOT_ATTEMPTED, name, show=show)
-    return got, None
+def _number_from(fn, args, name, where, show):
+    """``(float, None)`` from the learner's ``fn(*args)``, or ``(None, Verdict)``."""
+    got, early = call_learner(fn, args, name, where=where, show=show)
+    return (None, early) if early is not None else as_number(got, name, show=show)
 
 
 # --- the tanh threshold from the sigmoid's ---------------------------------------------------
@@ -39,15 +33,9 @@ def check_tanh_threshold(fn, *, show=True):
         return verdict(None, NOT_ATTEMPTED, name, show=show)
     levels = (0.01, 0.3, 1e-6)
     for c in levels:
-        try:
-            got = fn(c)
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:
-            return verdict(False, f"raised {type(err).__name__}: {err} (at c = {c:g})", name, show=show)
-        if unattempted(got):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        got = float(got)
+        got, early = _number_from(fn, (c,), name, f"at c = {c:g}", show)
+        if early is not None:
+            return early
         if np.isclose(got, slope_threshold("tanh", c), rtol=1e-10):
             continue
         if np.isclose(got, slope_threshold("sigmoid", min(c, 0.2499)) / 2, rtol=1e-10):
@@ -93,14 +81,9 @@ def check_grad_norms(fn, *, show=True):
     depth, (batch, width) = len(net.layers) - 1, x.shape
     for p in net.parameters():
         p.zero_grad()
-    try:
-        got = fn(net, x, G)
-    except NotImplementedError:
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    except Exception as err:
-        return verdict(False, f"raised {type(err).__name__}: {err}", name, show=show)
-    if unattempted(got):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
+    got, early = call_learner(fn, (net, x, G), name, show=show)
+    if early is not None:
+        return early
     got = np.asarray(got, dtype=float).ravel()
     if got.size == depth:
         return verdict(False, f"{got.size} values for {depth} hidden layers: include h_0, the input "
@@ -134,15 +117,9 @@ def check_saturated_fraction(fn, *, show=True):
         z = rng.normal(scale=scale, size=(40, 25))
         slope = SLOPES[activation](z)
         expected = float(np.mean(slope < 0.01 * SLOPE_MAX[activation]))
-        try:
-            got = fn(z, activation)
-        except NotImplementedError:
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        except Exception as err:
-            return verdict(False, f"raised {type(err).__name__}: {err} (for {activation})", name, show=show)
-        if unattempted(got):
-            return verdict(None, NOT_ATTEMPTED, name, show=show)
-        got = float(got)
+        got, early = _number_from(fn, (z, activation), name, f"for {activation}", show)
+        if early is not None:
+            return early
         if np.isclose(got, expected, rtol=1e-12, atol=1e-12):
             continue
         where = f" (for {activation}, z of std {scale:g})"
@@ -178,7 +155,7 @@ def check_sigmoid_twin(fn, *, show=True):
         layer.b.data[...] = 0.0
     x = rng.standard_normal((16, sizes[0]))
     want = tanh_net(Tensor(x)).data
-    twin, failed = _call(fn, name, tanh_net, show=show)
+    twin, failed = call_learner(fn, (tanh_net,), name, show=show)
     if failed is not None:
         return failed
     try:

@@ -2,11 +2,10 @@
 what is wrong, and never raises on an unattempted starter."""
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from . import NOT_ATTEMPTED, check_vjp, unattempted, verdict
+from .checkers import check_vjp
+from .verdicts import NOT_ATTEMPTED, as_number, unattempted, verdict
 
 __all__ = ["check_softmax_vjp", "check_dot_variance", "check_layer_norm_backward", "check_causal_mask"]
 
@@ -28,12 +27,10 @@ def check_softmax_vjp(f, *, show=True):
 def check_dot_variance(answer, *, d, var_q, var_k, show=True):
     r"""The variance of $q \cdot k$ for independent zero-mean entries: $d\,\sigma_q^2 \sigma_k^2$."""
     name = "Var(q . k)"
-    if unattempted(answer):
-        return verdict(None, NOT_ATTEMPTED, name, show=show)
-    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
-        return verdict(False, f"expected a number, got {type(answer).__name__}", name, show=show)
+    a, early = as_number(answer, name, show=show)
+    if early is not None:
+        return early
     expected = d * var_q * var_k
-    a = float(answer)
     if np.isclose(a, expected, rtol=1e-6):
         return verdict(True, f"correct: d var_q var_k = {expected:g}", name, show=show)
     slips = [(np.sqrt(expected), "that is the standard deviation of q . k, not its variance"),
