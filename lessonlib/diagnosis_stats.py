@@ -23,8 +23,10 @@ from .losses import cross_entropy, mse
 
 __all__: list[str] = []
 
-# op -> (name, slope function, largest slope); found by identity of the op that made a node
-_SATURATING = {ops.tanh: ("tanh", ops.tanh_slope, 1.0), ops.sigmoid: ("sigmoid", ops.sigmoid_slope, 0.25)}
+# op -> (name, slope function, largest slope), from the one activation table; found by the
+# identity of the op that made a node
+_SATURATING = {activations.REGISTRY[n].fn: (n, activations.REGISTRY[n].slope, activations.REGISTRY[n].max_slope)
+               for n in ("tanh", "sigmoid")}
 # (leaky_relu and elu are wrappers that check their argument; the graph records the primitives)
 _OTHER = {ops.relu: "relu", ops._leaky_relu: "leaky_relu", activations._elu: "elu", activations.gelu: "gelu"}
 
