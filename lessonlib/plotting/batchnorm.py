@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 from .profiles import plot_profile
 
 __all__ = ["plot_bn_losses", "plot_growth_sweep", "plot_mode_comparison", "plot_histograms",
@@ -34,7 +34,7 @@ def plot_bn_losses(losses: dict, chance: float, ax=None):
     for (bn, lr, _), values in losses.items():
         label = None if (bn, lr) in seen else f"{'with' if bn else 'without'} BN, lr = {lr:g}"
         seen.add((bn, lr))
-        ax.plot(np.arange(len(values)), positive_or_nan(values), styles[lrs.index(lr) % 4],
+        ax.plot(np.arange(len(values)), on_log_axis(values), styles[lrs.index(lr) % 4],
                 color="tab:blue" if bn else "tab:red", lw=1.2, alpha=0.8, label=label)
     ax.axhline(chance, color="black", lw=0.8, ls=(0, (4, 4)))
     ax.text(0.99, chance, " chance: label entropy", transform=ax.get_yaxis_transform(),

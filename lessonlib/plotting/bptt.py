@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 
 __all__ = ["plot_jacobian_heatmap", "plot_jacobian_norms", "plot_slopes", "plot_step_factors",
            "plot_lag_gradients", "plot_cliff", "plot_cliff_slice", "plot_adding", "plot_sensitivity",
@@ -43,15 +43,15 @@ def plot_jacobian_norms(result, ax=None, index=0, bound=True):
     r"""$\|\partial h_T/\partial h_k\|$ against the lag for radius number ``index``, with the bound $\sigma_{\max}^{T-k}$."""
     ax = axes_or_new(ax)
     radius, lags = result.radii[index], result.lags
-    norms = positive_or_nan(result.norms[index])
+    norms = on_log_axis(result.norms[index])
     with np.errstate(all="ignore"):
-        typical = positive_or_nan(result.typical[index])
+        typical = on_log_axis(result.typical[index])
     ax.fill_between(lags, np.nanmin(norms, axis=1), np.nanmax(norms, axis=1), color="tab:blue",
                     alpha=0.2, lw=0, label="range over sequences")
     ax.plot(lags, typical, color="tab:blue", label="geometric mean")
     if bound:
         with np.errstate(over="ignore"):
-            ax.plot(lags, positive_or_nan(result.sigma_max[index] ** lags.astype(float)), "k--",
+            ax.plot(lags, on_log_axis(result.sigma_max[index] ** lags.astype(float)), "k--",
                     label=r"bound $\sigma_{\max}^{T-k}$")
     ax.set_yscale("log")
     ax.set_xlabel(r"lag $T-k$ (time steps)")
@@ -99,7 +99,7 @@ def plot_lag_gradients(curves, ax=None):
     r"""$\|\partial\mathcal{L}/\partial x_{T-\text{lag}}\|$ against the lag; ``curves`` maps a label to values."""
     ax = axes_or_new(ax)
     for label, values in curves.items():
-        ax.plot(np.arange(len(values)), positive_or_nan(values), label=label)
+        ax.plot(np.arange(len(values)), on_log_axis(values), label=label)
     ax.set_yscale("log")
     ax.set_xlabel("lag (time steps before the last one)")
     ax.set_ylabel(r"$\|\partial\mathcal{L}/\partial x_{T-\mathrm{lag}}\|$")
@@ -136,8 +136,8 @@ def plot_cliff(landscape, paths, start, *, T, ax=None, colorbar=True):
 def plot_cliff_slice(result, ax=None):
     r"""$|\partial h_T/\partial b|$ against the distance from the wall of the cliff (a CliffSlice)."""
     ax = axes_or_new(ax)
-    ax.loglog(result.distances, positive_or_nan(result.above), "o-", ms=3, label="above the wall ($h_T > 0$)")
-    ax.loglog(result.distances, positive_or_nan(result.below), "s-", ms=3, label="below the wall ($h_T < 0$)")
+    ax.loglog(result.distances, on_log_axis(result.above), "o-", ms=3, label="above the wall ($h_T > 0$)")
+    ax.loglog(result.distances, on_log_axis(result.below), "s-", ms=3, label="below the wall ($h_T < 0$)")
     ax.set_xlabel(rf"distance $|b - b^*|$ from the wall at $b^* = {result.b_wall:.4f}$")
     ax.set_ylabel(r"$|\partial h_T/\partial b|$")
     ax.set_title(f"Approaching the wall ($w = {result.w:g}$)")
@@ -165,7 +165,7 @@ def plot_adding(curves, ax=None, window=10, baseline=1 / 6, T=None):
     ax = axes_or_new(ax)
     for i, (label, losses) in enumerate(curves.items()):
         smooth = _smooth(losses, window)
-        ax.plot(np.arange(window - 1, window - 1 + len(smooth)), positive_or_nan(smooth),
+        ax.plot(np.arange(window - 1, window - 1 + len(smooth)), on_log_axis(smooth),
                 color=_color(label), ls=_STYLES[i // 2 % 4], alpha=0.85, label=label)
     ax.axhline(baseline, color="k", ls="--", lw=1, label=r"baseline: predict 1 ($1/6$)")
     ax.set_yscale("log")
@@ -180,7 +180,7 @@ def plot_sensitivity(curves, ax=None):
     r"""RMS of $\partial\hat y/\partial x_{T-\text{lag}}$ against the lag; ``curves`` maps a label to values."""
     ax = axes_or_new(ax)
     for i, (label, s) in enumerate(curves.items()):
-        ax.plot(np.arange(len(s)), positive_or_nan(s), color=_color(label), ls=_STYLES[i // 2 % 4], label=label)
+        ax.plot(np.arange(len(s)), on_log_axis(s), color=_color(label), ls=_STYLES[i // 2 % 4], label=label)
     ax.set_yscale("log")
     ax.set_xlabel("lag (time steps before the last one)")
     ax.set_ylabel(r"RMS of $\partial \hat y/\partial x_{T-\mathrm{lag}}$")

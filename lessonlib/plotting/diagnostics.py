@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 
 __all__ = ["plot_histograms", "plot_fractions", "plot_update_ratio", "plot_activation_over_training",
            "RULE_OF_THUMB"]
@@ -83,7 +83,7 @@ def plot_update_ratio(result, ax=None):
         return show_message(ax, "no training steps: call diagnose(..., lr=..., steps=...)")
     steps = np.arange(1, result.steps + 1)
     for j, name in enumerate(result.weight_names):
-        ax.plot(steps, positive_or_nan(result.update_ratio[:, j]), label=name)
+        ax.plot(steps, on_log_axis(result.update_ratio[:, j]), label=name)
     ax.axhline(RULE_OF_THUMB, color="black", ls="--", lw=1, label="rule of thumb 1e-3")
     ax.set_yscale("log")
     ax.set_xlabel("SGD step")

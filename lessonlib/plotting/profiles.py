@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 
 __all__ = ["plot_profile", "plot_losses", "LABELS"]
 
@@ -34,7 +34,7 @@ def plot_profile(result, stat="grad_h_rms", ax=None, label=None, logy=True, **st
     ax = axes_or_new(ax)
     layers, values = result["layer"], result[stat]
     if logy:
-        values = positive_or_nan(values)
+        values = on_log_axis(values)
         ax.set_yscale("log")
     ax.plot(layers, values, marker="o", markersize=3, label=label, **style)
     ax.set_xlabel(r"layer $l$ (0 = input)")
@@ -48,7 +48,7 @@ def plot_profile(result, stat="grad_h_rms", ax=None, label=None, logy=True, **st
 def plot_losses(result, ax=None, label=None, logy=True, **style):
     """Training loss against the step for a TrainResult; a divergence message is shown."""
     ax = axes_or_new(ax)
-    losses = positive_or_nan(result.losses) if logy else result.losses
+    losses = on_log_axis(result.losses) if logy else result.losses
     ax.plot(np.arange(len(losses)), losses, label=label, **style)
     if logy:
         ax.set_yscale("log")

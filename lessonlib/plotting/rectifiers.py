@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 from .profiles import plot_profile
 
 __all__ = ["plot_curves", "plot_dead_by_layer", "plot_dead_units", "plot_unit_activity",
@@ -64,7 +64,7 @@ def plot_dead_units(result, axes):
     axes[0].set_title(f"units with $z \\leq 0$ on all {result.config.n} examples")
     plot_profile(result, "grad_h_rms", ax=axes[1], color="tab:red")
     axes[1].set_title("backward: gradients (0 is not drawn)")
-    values = positive_or_nan(result["grad_h_rms"])
+    values = on_log_axis(result["grad_h_rms"])
     if np.any(np.isfinite(values)):                     # show at least two decades: no minor-tick labels
         lo, hi = np.nanmin(values), np.nanmax(values)
         mid = np.sqrt(lo * hi)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, show_message
 
 __all__ = ["plot_stream", "plot_depth_sweep", "plot_training_runs", "ARCH_COLORS", "ARCH_LABELS"]
 
@@ -21,15 +21,6 @@ ARCH_LABELS = {
     "scaled": r"residual, $s = 1/\sqrt{B}$",
     "zero_last": "residual, last branch layer = 0",
 }
-
-#: Larger values are left off a log axis: its autoscaling would overflow near 1e308.
-_LARGEST = 1e280
-
-
-def _plottable(values):
-    values = positive_or_nan(values)
-    return np.where(values < _LARGEST, values, np.nan)
-
 
 _YLABEL = {
     "h": r"mean square of $h$ (relative to the start)",
@@ -54,10 +45,10 @@ def plot_stream(result, which="grad", ax=None, label=None, color=None):
             values, theory = result.h_ms / result.h_ms[0], result.theory_h
         else:
             values, theory = result.grad_ms / result.grad_ms[-1], result.theory_grad
-    values = _plottable(values)
+    values = on_log_axis(values)
     ax.plot(result.layers, values, marker="o", markersize=3, color=color,
             label=label or f"{arch}, measured")
-    theory = _plottable(theory)
+    theory = on_log_axis(theory)
     if np.any(np.isfinite(theory)):
         ax.plot(result.layers, theory, "--", color=color, lw=1.2, label="prediction")
     ax.set_yscale("log")
@@ -79,14 +70,14 @@ def plot_depth_sweep(growth: dict, blocks, ax=None, theory=None):
     x = 2 * np.asarray(blocks)
     for arch, table in growth.items():
         color = ARCH_COLORS.get(arch)
-        values = positive_or_nan(table)
+        values = on_log_axis(table)
         with np.errstate(divide="ignore", invalid="ignore"):
             geomean = np.exp(np.nanmean(np.log(values), axis=1))
         ax.plot(x, geomean, marker="o", markersize=4, color=color, label=ARCH_LABELS.get(arch, arch))
         ax.fill_between(x, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
                         color=color, alpha=0.2, lw=0)
         if theory is not None and arch in theory:
-            ax.plot(x, positive_or_nan(theory[arch]), ":", color=color, lw=2)
+            ax.plot(x, on_log_axis(theory[arch]), ":", color=color, lw=2)
     ax.set_yscale("log")
     ax.set_xticks(x[x >= 16] if len(x[x >= 16]) > 1 else x)
     ax.set_xlabel("depth (weight layers between the two measured points)")
@@ -106,7 +97,7 @@ def plot_training_runs(runs: dict, ax=None, colors=None):
     for k, (label, curves) in enumerate(runs.items()):
         color = (colors or {}).get(label, palette[k % len(palette)])
         for j, losses in enumerate(curves):
-            ax.plot(np.arange(len(losses)), positive_or_nan(losses), color=color, lw=1.2,
+            ax.plot(np.arange(len(losses)), on_log_axis(losses), color=color, lw=1.2,
                     alpha=0.85, label=label if j == 0 else None)
             if not np.all(np.isfinite(losses)):
                 messages.append(f"{label}: diverged")

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import axes_or_new, on_log_axis, positive_or_nan, show_message
 
 __all__ = ["plot_slopes", "plot_bound", "plot_gain_sweep", "plot_saturation_sweep",
            "plot_underflow", "plot_lr_sweep"]
 
-_LARGEST_SHOWN = 1e250     # a log axis reaching further overflows in matplotlib's margins
 _COLORS = {"sigmoid": "tab:blue", "tanh": "tab:orange"}
-
-
-def _plottable(values):
-    """Positive finite values up to 1e250, the rest nan (left out of a log axis)."""
-    values = positive_or_nan(values)
-    return np.where(values <= _LARGEST_SHOWN, values, np.nan)
 
 
 def plot_slopes(x, slopes, thresholds, level, ax=None, logy=True):
@@ -50,10 +43,10 @@ def plot_bound(measured, bound, typical, ax=None, color=None, label=None, slope_
                          f"{measured.shape}, {bound.shape}, {typical.shape}")
     layers = np.arange(measured.size)
     name = label or f"$L = {measured.size - 1}$"
-    line, = ax.plot(layers, _plottable(measured), "o-", ms=4, color=color, label=f"{name}: measured")
-    ax.plot(layers, _plottable(bound), "--", color=line.get_color(),
+    line, = ax.plot(layers, on_log_axis(measured), "o-", ms=4, color=color, label=f"{name}: measured")
+    ax.plot(layers, on_log_axis(bound), "--", color=line.get_color(),
             label=rf"{name}: bound $({slope_max:g})^{{L-l}}\prod\|W_k\|_2$")
-    ax.plot(layers, _plottable(typical), ":", color=line.get_color(), lw=2,
+    ax.plot(layers, on_log_axis(typical), ":", color=line.get_color(), lw=2,
             label=rf"{name}: $\prod \mathrm{{rms}}(\phi')\,\|W_k\|_F/\sqrt{{n}}$")
     ax.set_yscale("log")
     ax.set_xlabel(r"layer $l$ ($h_0$ = input, $h_L$ = last hidden layer)")
@@ -75,7 +68,7 @@ def plot_gain_sweep(gains, factors, ax=None, theory=None):
         factor = np.asarray(factor, dtype=float).reshape(len(gains), -1)
         color = _COLORS.get(name)
         for k in range(factor.shape[1]):
-            ax.plot(gains, _plottable(factor[:, k]), "o", mfc="none", color=color, alpha=0.7,
+            ax.plot(gains, on_log_axis(factor[:, k]), "o", mfc="none", color=color, alpha=0.7,
                     label=f"{name}: measured ({factor.shape[1]} seeds)" if k == 0 else None)
         for label, fun, style in (theory or {}).get(name, ()):
             dense = np.geomspace(gains.min(), gains.max(), 200)

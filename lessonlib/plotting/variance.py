@@ -8,27 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import axes_or_new, positive_or_nan, show_message
+from .common import LOG_RANGE, axes_or_new, log_limits, on_log_axis, positive_or_nan, show_message
 
 __all__ = ["plot_variance", "plot_fan", "plot_spread", "plot_singular_values",
            "plot_sweep", "plot_sweep_curves", "INIT_COLORS"]
-
-def _on_log_axis(values):
-    """Positive values between 1e-200 and 1e200, others nan: matplotlib's log axis overflows
-    while placing ticks for data near the float64 limits."""
-    values = positive_or_nan(values)
-    return np.where((values > 1e-200) & (values < 1e200), values, np.nan)
-
-
-def _safe_log_limits(ax, *arrays):
-    """Explicit y-limits for data spanning hundreds of decades: matplotlib's automatic
-    margins would reach beyond the float64 range and overflow while drawing."""
-    finite = np.concatenate([a[np.isfinite(a)].ravel() for a in arrays])
-    if finite.size and (finite.max() > 1e150 or finite.min() < 1e-150):
-        lo, hi = np.log10(finite.min()), np.log10(finite.max())
-        pad = 0.05 * max(hi - lo, 1.0)
-        ax.set_ylim(10 ** max(lo - pad, -200.0), 10 ** min(hi + pad, 200.0))
-
 
 #: One colour per initializer, the same in every figure of the chapter.
 INIT_COLORS = {"normal": "tab:gray", "lecun_normal": "tab:green", "xavier_normal": "tab:blue",
@@ -47,9 +30,9 @@ def plot_variance(result, which="forward", ax=None, label=None, color=None, theo
     theory = theory and result.theory is not None
     if theory:
         predicted = result.theory.h_rms if which == "forward" else result.theory.grad_rms
-    shown = [_on_log_axis(row) for row in measured] + ([_on_log_axis(predicted)] if theory else [])
+    shown = [on_log_axis(row) for row in measured] + ([on_log_axis(predicted)] if theory else [])
     ax.set_yscale("log")
-    _safe_log_limits(ax, *shown)       # before plotting: autoscaling huge data would overflow
+    log_limits(ax, *shown)       # before plotting: autoscaling huge data would overflow
     for s, row in enumerate(shown[:len(measured)]):
         ax.plot(result.layer, row, color=color, lw=1, alpha=0.7, label=label if s == 0 else None)
     if theory:
@@ -59,13 +42,13 @@ def plot_variance(result, which="forward", ax=None, label=None, color=None, theo
     ax.set_xlabel(r"layer $l$ (0 = input)")
     ax.set_ylabel(r"RMS of $h_l$" if which == "forward"
                   else r"RMS of $\partial L/\partial h_l$ / output layer's")
-    dropped = np.isfinite(positive_or_nan(measured)) & np.isnan(_on_log_axis(measured))
+    dropped = np.isfinite(positive_or_nan(measured)) & np.isnan(on_log_axis(measured))
     if result.message:
         show_message(ax, result.message)
-    elif np.all(np.isnan(_on_log_axis(measured))):
+    elif np.all(np.isnan(on_log_axis(measured))):
         show_message(ax, "no finite positive values to show on a log axis")
     elif dropped.any():
-        show_message(ax, "values beyond 1e-200 ... 1e200 are left out of this log axis")
+        show_message(ax, f"values beyond {LOG_RANGE[0]:.0e} ... {LOG_RANGE[1]:.0e} are left out of this log axis")
     return ax
 
 
@@ -104,7 +87,7 @@ def plot_spread(widths, log_ratio, depth, ax=None):
                     label=r"predicted $\pm 2$ sd of $\ln$ (log-normal)")
     ax.plot(n, np.exp(mean), "--", color="tab:red", lw=1, label="predicted median")
     for i, w in enumerate(widths):
-        ax.plot(np.full(ratios.shape[1], w), positive_or_nan(ratios[i]), "o", ms=3, mfc="none",
+        ax.plot(np.full(ratios.shape[1], w), on_log_axis(ratios[i]), "o", ms=3, mfc="none",
                 color="tab:red", label="one network (seed)" if i == 0 else None)
     ax.axhline(1.0, color="gray", lw=0.8)
     ax.set_xscale("log", base=2)
@@ -123,7 +106,7 @@ def plot_singular_values(singular_values, *, title="", ax=None):
     depths = sorted({depth for _, depth in singular_values})
     styles = {d: s for d, s in zip(depths, ["-", "--", ":", "-."])}
     for (init, depth), values in singular_values.items():
-        ax.plot(np.arange(1, len(values) + 1), positive_or_nan(values), styles.get(depth, "-"),
+        ax.plot(np.arange(1, len(values) + 1), on_log_axis(values), styles.get(depth, "-"),
                 color=INIT_COLORS.get(init, None), label=f"{init}, $L = {depth}$")
     ax.set_yscale("log")
     ax.set_xlabel("rank $k$ (largest singular value first)")
@@ -140,14 +123,14 @@ def plot_sweep(lrs, final, inits, *, steps, ax=None):
     """
     ax = axes_or_new(ax)
     lrs, final = np.asarray(lrs), np.asarray(final)
-    finite = _on_log_axis(final)
+    finite = on_log_axis(final)
     finite = finite[np.isfinite(finite)]
     top = 1.5 * finite.max() if finite.size else 1.0
     for i, init in enumerate(inits):
         color = INIT_COLORS.get(init, None)
         for s in range(final.shape[2]):
             values = final[i, :, s]
-            ax.plot(lrs, _on_log_axis(values), "o-", color=color, alpha=0.6,
+            ax.plot(lrs, on_log_axis(values), "o-", color=color, alpha=0.6,
                     ms=4, lw=1, label=init if s == 0 else None)
             gone = ~np.isfinite(values)
             ax.plot(lrs[gone], np.full(gone.sum(), top * 1.4 ** i), "x", color=color, ms=8,
@@ -171,7 +154,7 @@ def plot_sweep_curves(losses, inits, lrs, best, *, title="", ax=None):
     steps = np.arange(losses.shape[-1])
     for i, init in enumerate(inits):
         for s in range(losses.shape[2]):
-            ax.plot(steps, _on_log_axis(losses[i, best[i], s]), color=INIT_COLORS.get(init),
+            ax.plot(steps, on_log_axis(losses[i, best[i], s]), color=INIT_COLORS.get(init),
                     lw=1.2, alpha=0.8, label=f"{init}, $\\eta = {lrs[best[i]]:g}$" if s == 0 else None)
     ax.set_yscale("log")
     ax.set_xlabel("gradient-descent step (full batch)")
