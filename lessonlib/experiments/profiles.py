@@ -7,6 +7,7 @@ overflowed), so that a chapter, a widget and a test all call the same code.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ class ProfileConfig:
     has the same size, $1/N$, so the profile shows what the layers do to it.
     """
 
-    activation: str = "tanh"
+    activation: str | Callable = "tanh"     # a registered name, or an op
     init: str = "xavier_normal"
     depth: int = 10
     width: int = 64
@@ -38,6 +39,10 @@ class ProfileConfig:
 
 @dataclass(frozen=True)
 class ProfileResult:
+    """What :func:`run_profile` measured: ``profile``, a :class:`lessonlib.diagnostics.Profile`
+    with one entry per layer (input, ``depth`` hidden layers, output: ``depth + 2``), read as
+    ``result["grad_h_rms"]`` etc.; ``message`` is non-empty when a value overflowed."""
+
     config: ProfileConfig
     profile: Profile
     message: str = ""          # non-empty when a value overflowed or became nan

@@ -88,6 +88,8 @@ def layer_factor(values, first, last) -> float:
 # --- activation curves -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CurvesConfig:
+    """Names from :data:`FAMILY`, drawn on ``points`` values of z from ``z_min`` to ``z_max``."""
+
     names: tuple = ("relu", "leaky_relu_0.2", "elu", "gelu")
     z_min: float = -4.0
     z_max: float = 4.0
@@ -96,6 +98,8 @@ class CurvesConfig:
 
 @dataclass(frozen=True)
 class CurvesResult:
+    """``z`` (points,); ``values[name]`` and ``slopes[name]`` (points,): phi(z) and phi'(z)."""
+
     config: CurvesConfig
     z: np.ndarray
     values: dict                 # name -> phi(z)
@@ -137,6 +141,9 @@ class DeadConfig:
 
 @dataclass(frozen=True)
 class DeadResult:
+    """``profile`` (depth + 2 layers, on all ``n`` examples), ``first_layer_norms`` (width,),
+    ``similarity`` (depth,); ``dead`` (depth,) is the never-firing fraction of each hidden layer."""
+
     config: DeadConfig
     profile: object               # lessonlib.diagnostics.Profile on the whole data set
     first_layer_norms: np.ndarray  # ||w_j||, the norm of each first-layer unit's weights
@@ -209,6 +216,9 @@ class DyingConfig:
 
 @dataclass(frozen=True)
 class DyingResult:
+    """``losses`` (steps,), ``active`` (steps + 1, depth, width), ``unit_grad`` (steps, depth, width);
+    ``dead`` (steps + 1, depth). Arrays hold nan from a step whose loss was not finite."""
+
     config: DyingConfig
     losses: np.ndarray         # (steps,) loss before each step (nan after divergence)
     active: np.ndarray         # (steps + 1, depth, width) examples with z > 0, before each step and
