@@ -12,30 +12,16 @@ over batch sizes are loops written out in the chapter.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..autodiff import Tensor
 from ..diagnostics import Profile, layer_profile
 from ..normalization import bn_mlp
 
 __all__ = ["predict", "BNProfileConfig", "BNProfileResult", "run_bn_profile", "growth_factor"]
-
-
-def _one_blas_thread():
-    """BLAS on one thread while an experiment runs (restored afterwards).
-
-    The matrices here are small (width 64-128, batches up to 256): on a shared
-    2-core machine BLAS threads cost more than they save, by a factor of 2-5.
-    Uses threadpoolctl when it is installed, and changes nothing otherwise.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def predict(model, X, batch_size=None) -> np.ndarray:
@@ -112,7 +98,7 @@ def run_bn_profile(config: BNProfileConfig) -> BNProfileResult:
                    init=config.init, rng=rng, bn=config.bn)
     x = rng.standard_normal((config.batch, config.width))
     G = rng.standard_normal((config.batch, config.width))
-    with _one_blas_thread():
+    with threadpool_limits(limits=1, user_api="blas"):   # small matrices: one BLAS thread is faster
         profile = layer_profile(model, x, lambda out: (out * G).sum() / config.batch)
     hidden = profile["grad_h_rms"][1:config.depth + 1]
     growth = growth_factor(hidden)

@@ -2,7 +2,7 @@
 
 The website has no kernel. When the book is built, every widget made by
 :func:`~lessonlib.widgets.common.interactive_figure` is also rendered here, with its own
-``draw`` and :func:`~lessonlib.widgets.common.render_figure`, for
+``draw`` and :func:`~lessonlib.widgets.render.render_figure`, for
 
 - every *website position* of every control, the others at their starting values
   (a dropdown's options, a checkbox's two states, and at most ``SLIDER_POSITIONS``
@@ -26,6 +26,12 @@ import multiprocessing
 import os
 import random
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from threadpoolctl import threadpool_limits
+
+from .render import new_figure, render_figure
 
 __all__ = ["SLIDER_POSITIONS", "GRID_POSITIONS", "control_spec", "frame_keys", "render_frames",
            "check_frames", "render_site_frames", "to_webp"]
@@ -132,8 +138,6 @@ def frame_keys(specs: list[dict], explore=None) -> list[tuple]:
 
 def to_webp(png: bytes) -> bytes:
     """A PNG as a lossless WebP image (decoded, the pixels are identical)."""
-    from PIL import Image
-
     out = io.BytesIO()
     Image.open(io.BytesIO(png)).save(out, format="WEBP", lossless=True, quality=80, method=4)
     return out.getvalue()
@@ -144,10 +148,6 @@ _JOB: dict = {}
 
 
 def _render_chunk(chunk: list[tuple]) -> list[tuple]:
-    from threadpoolctl import threadpool_limits
-
-    from .common import new_figure, render_figure
-
     job = _JOB
     fig = new_figure(job["figsize"], job["dpi"])
     out = []
@@ -174,9 +174,6 @@ def render_frames(specs: list[dict], draw, keys: list[tuple], *, figsize, ncols,
 
 
 def _pixels(image: bytes):
-    import numpy as np
-    from PIL import Image
-
     return np.asarray(Image.open(io.BytesIO(image)).convert("RGBA"))
 
 
