@@ -102,23 +102,31 @@ def _seconds(work):
     return time.perf_counter() - start
 
 
+def test_after_a_run_every_depth_at_that_logit_scale_is_ready():
+    box = transformer_widget(background=True, steps=3, n_blocks=2)
+    box.controls["logit_scale"].value = 4.0
+    box.wait()
+    assert all(("init", arr, n, 4.0, 0) in box.trained for arr in ("post", "pre") for n in range(1, 17))
+    kept = len(box.trained)
+    box.controls["n_blocks"].value = 16          # a new setting: its run trains, its gradients are kept
+    assert ExplorerConfig(n_blocks=16, logit_scale=4.0, steps=3) not in box.trained
+    box.wait()
+    assert len(box.trained) == kept + 1
+
+
 def test_a_first_redraw_is_as_fast_as_a_repeated_one():
-    """Side by side, at the slowest end (16 blocks, a depth not drawn before at that logit
-    scale): the first redraw costs no more than a repeated redraw plus one backward pass,
-    and a small fraction of the training run that a complete draw would wait for."""
-    box = transformer_widget(background=True, n_blocks=1)
+    """Side by side, at the slowest end (16 blocks, a logit scale not drawn before): the
+    first redraw costs no more than a repeated redraw plus one backward pass, and a small
+    fraction of the training run that a complete draw would wait for."""
+    box = transformer_widget(background=True, n_blocks=16)
     first, repeat, train = [], [], []
-    for lr, scale in ((0.1, 1.0), (0.01, 16.0), (0.001, 0.25)):
-        box.controls["logit_scale"].value = scale
+    for lr, scale in ((0.1, 0.25), (0.01, 16.0), (0.001, 4.0)):
         box.controls["lr"].value = lr
-        box.wait()                                  # (a 1-block run: quick)
-        box.controls["n_blocks"].value = 16
+        box.controls["logit_scale"].value = scale     # (stops the run the lr change started)
         first.append(box.last_seconds)
         box.wait()
         repeat.append(min(redraw_times(box, 3)))
         train.append(_seconds(lambda: run_training(ExplorerConfig(n_blocks=16, lr=lr, logit_scale=scale))))
-        box.controls["n_blocks"].value = 1
-        box.wait()
     first, repeat, train = map(np.median, (first, repeat, train))
     print(f"16 blocks: first redraw {first * 1000:.0f} ms, repeated {repeat * 1000:.0f} ms, "
           f"training run {train * 1000:.0f} ms")

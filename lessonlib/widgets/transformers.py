@@ -8,13 +8,15 @@ and per block), so in a live kernel the widget trains in a background thread: th
 first draw at a new setting shows the gradients at once, with the last curve in grey,
 and the new curve replaces it when its run ends; a run that a newer setting overtakes
 stops at its next step. Runs are kept, so a setting seen before redraws completely at
-once. Without a kernel (tests, the website's frames) and for the first draw every
+once; after a run the thread also computes the gradients at init of the other depths at
+that logit scale, so that moving the depth slider next costs no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
 draw is complete.
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import ipywidgets as W
 import numpy as np
@@ -28,6 +30,9 @@ __all__ = ["transformer_widget", "plot_transformer", "TRANSFORMER_CONTROLS"]
 
 #: The settings the widget can expose.
 TRANSFORMER_CONTROLS = ("arrangement", "n_blocks", "logit_scale", "lr", "warmup")
+#: Seconds a background run waits before it starts, so that it does not slow down the
+#: redraws of a slider still moving (each new setting stops the run of the one before).
+PAUSE = 0.05
 
 
 def _kept(cache, key, compute):
@@ -109,7 +114,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
     trains in a background thread, which draws the new curve when it is done. False:
     every redraw is complete (it trains first). The returned box also has ``trained``
     (the runs kept so far), ``training`` (the thread of the last run started, or None)
-    and ``wait()``, which returns when that run has been drawn.
+    and ``wait()``, which returns when that thread has finished.
     """
     base = ExplorerConfig(**defaults)
     unknown = set(show) - set(TRANSFORMER_CONTROLS)
@@ -136,20 +141,34 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         box.image.value = png
 
     def train_then_draw(cfg, generation):
+        def stale():
+            return shown["generation"] != generation
+
+        time.sleep(PAUSE)           # a slider being dragged: start nothing until it rests
+        if stale():
+            return
         other = "pre" if cfg.arrangement == "post" else "post"
         _kept(trained, ("init", other, cfg.n_blocks, cfg.logit_scale, cfg.seed), lambda: explorer_init(cfg, other))
         try:
-            run = run_training(cfg, stop=lambda: shown["generation"] != generation)
+            run = run_training(cfg, stop=stale)
         except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
             run = err                                    # drawn as a message, like any failed draw
         with lock:
-            if shown["generation"] != generation:        # a newer setting is on screen
+            if stale():                                  # a newer setting is on screen
                 return
             if isinstance(run, Exception):
                 show_png(lambda axes: _raise(run))
             else:
                 trained[cfg] = run
                 show_png(lambda axes: draw(axes, **cfg.__dict__))
+        # while the learner looks: the gradients at init of every other depth at this logit scale
+        slider = controls.get("n_blocks")
+        for n_blocks in range(slider.min, slider.max + 1) if slider is not None else ():
+            for arr in ("post", "pre"):
+                if stale():
+                    return
+                key = ("init", arr, n_blocks, cfg.logit_scale, cfg.seed)
+                _kept(trained, key, lambda: explorer_init(replace(cfg, n_blocks=n_blocks), arr))
 
     def redraw(_change=None):
         start = time.perf_counter()
