@@ -8,8 +8,9 @@ and per block), so in a live kernel the widget trains in a background thread: th
 first draw at a new setting shows the gradients at once, with the last curve in grey,
 and the new curve replaces it when its run ends; a run that a newer setting overtakes
 stops at its next step. Runs are kept, so a setting seen before redraws completely at
-once; after a run the thread also computes the gradients at init of the other depths at
-that logit scale, so that moving the depth slider next costs no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
+once; after a run (and after the first draw) the thread also computes the gradients at
+init of the other depths at that logit scale, so that moving the depth slider next costs
+no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
 draw is complete.
 """
 from __future__ import annotations
@@ -122,7 +123,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         raise ValueError(f"transformer_widget: no control for {sorted(unknown)}; "
                          f"choose from {TRANSFORMER_CONTROLS}")
     controls = {name: c for name, c in _controls(base).items() if name in show}
-    trained = {}                    # runs kept: ExplorerConfig -> TrainResult, ("init", ...) -> dict
+    trained = {}                    # kept: ExplorerConfig -> TrainResult, ("init", ...) -> InitGradResult
     shown = {"train": None, "generation": 0}
 
     def draw(axes, **values):       # complete: the first draw, the website's frames, background=False
@@ -161,7 +162,10 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
             else:
                 trained[cfg] = run
                 show_png(lambda axes: draw(axes, **cfg.__dict__))
-        # while the learner looks: the gradients at init of every other depth at this logit scale
+        prepare_depths(cfg, stale)
+
+    def prepare_depths(cfg, stale):
+        """While the learner looks: the gradients at init of every depth at ``cfg``'s logit scale."""
         slider = controls.get("n_blocks")
         for n_blocks in range(slider.min, slider.max + 1) if slider is not None else ():
             for arr in ("post", "pre"):
@@ -190,4 +194,11 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         control.unobserve(box.redraw, names="value")
         control.observe(redraw, names="value")
     box.redraw = redraw
+
+    def prepare_start():
+        time.sleep(PAUSE)
+        prepare_depths(base, lambda: shown["generation"] != 0)
+
+    box.training = threading.Thread(target=prepare_start, daemon=True)
+    box.training.start()
     return box
