@@ -141,31 +141,28 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         png, box.last_error = render_figure(box.figure, draw_on, 2, {})
         box.image.value = png
 
-    def train_then_draw(cfg, generation):
+    def in_background(cfg, generation, train):
+        """Train ``cfg`` (if ``train``) and draw its run, then prepare the other depths."""
         def stale():
             return shown["generation"] != generation
 
         time.sleep(PAUSE)           # a slider being dragged: start nothing until it rests
-        if stale():
-            return
-        other = "pre" if cfg.arrangement == "post" else "post"
-        _kept(trained, ("init", other, cfg.n_blocks, cfg.logit_scale, cfg.seed), lambda: explorer_init(cfg, other))
-        try:
-            run = run_training(cfg, stop=stale)
-        except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
-            run = err                                    # drawn as a message, like any failed draw
-        with lock:
-            if stale():                                  # a newer setting is on screen
-                return
-            if isinstance(run, Exception):
-                show_png(lambda axes: _raise(run))
-            else:
-                trained[cfg] = run
-                show_png(lambda axes: draw(axes, **cfg.__dict__))
-        prepare_depths(cfg, stale)
-
-    def prepare_depths(cfg, stale):
-        """While the learner looks: the gradients at init of every depth at ``cfg``'s logit scale."""
+        if train and not stale():
+            other = "pre" if cfg.arrangement == "post" else "post"
+            _kept(trained, ("init", other, cfg.n_blocks, cfg.logit_scale, cfg.seed), lambda: explorer_init(cfg, other))
+            try:
+                run = run_training(cfg, stop=stale)
+            except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
+                run = err                                # drawn as a message, like any failed draw
+            with lock:
+                if stale():                              # a newer setting is on screen
+                    return
+                if isinstance(run, Exception):
+                    show_png(lambda axes: _raise(run))
+                else:
+                    trained[cfg] = run
+                    show_png(lambda axes: draw(axes, **cfg.__dict__))
+        # while the learner looks: the gradients at init of every depth at this logit scale
         slider = controls.get("n_blocks")
         for n_blocks in range(slider.min, slider.max + 1) if slider is not None else ():
             for arr in ("post", "pre"):
@@ -174,31 +171,28 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
                 key = ("init", arr, n_blocks, cfg.logit_scale, cfg.seed)
                 _kept(trained, key, lambda: explorer_init(replace(cfg, n_blocks=n_blocks), arr))
 
+    def start_background(cfg, train):
+        box.training = threading.Thread(target=in_background, args=(cfg, shown["generation"], train), daemon=True)
+        box.training.start()
+
     def redraw(_change=None):
         start = time.perf_counter()
         values = {**base.__dict__, **{name: c.value for name, c in controls.items()}}
         cfg = ExplorerConfig(**values)
         with lock:
             shown["generation"] += 1
-            if cfg in trained or shown["train"] is None:
-                show_png(lambda axes: draw(axes, **values))
-                cfg = None
-            else:
+            train = cfg not in trained and shown["train"] is not None
+            if train:
                 show_png(lambda axes: plot_transformer(axes, cache=trained, previous=shown["train"], **values))
+            else:
+                show_png(lambda axes: draw(axes, **values))
         box.last_seconds = time.perf_counter() - start
-        if cfg is not None and not box.last_error:
-            box.training = threading.Thread(target=train_then_draw, args=(cfg, shown["generation"]), daemon=True)
-            box.training.start()
+        if not box.last_error:
+            start_background(cfg, train)
 
     for control in controls.values():
         control.unobserve(box.redraw, names="value")
         control.observe(redraw, names="value")
     box.redraw = redraw
-
-    def prepare_start():
-        time.sleep(PAUSE)
-        prepare_depths(base, lambda: shown["generation"] != 0)
-
-    box.training = threading.Thread(target=prepare_start, daemon=True)
-    box.training.start()
+    start_background(base, False)
     return box
