@@ -102,16 +102,19 @@ def _seconds(work):
     return time.perf_counter() - start
 
 
-def test_after_a_run_every_depth_at_that_logit_scale_is_ready():
+def test_after_a_run_every_setting_one_slider_away_has_its_gradients_at_init():
+    scales = [2.0 ** e for e in np.arange(-2, 4.25, 0.5)]         # the logit-scale slider's positions
     box = transformer_widget(background=True, steps=3, n_blocks=2)
     box.controls["logit_scale"].value = 4.0
     box.wait()
-    assert all(("init", arr, n, 4.0, 0) in box.trained for arr in ("post", "pre") for n in range(1, 17))
-    kept = len(box.trained)
-    box.controls["n_blocks"].value = 16          # a new setting: its run trains, its gradients are kept
+    for arr in ("post", "pre"):
+        assert all(("init", arr, n, 4.0, 0) in box.trained for n in range(1, 17))
+        assert all(("init", arr, 2, c, 0) in box.trained for c in scales)
+    box.controls["n_blocks"].value = 16          # a new setting: its run trains in the background
     assert ExplorerConfig(n_blocks=16, logit_scale=4.0, steps=3) not in box.trained
     box.wait()
-    assert len(box.trained) == kept + 1
+    assert ExplorerConfig(n_blocks=16, logit_scale=4.0, steps=3) in box.trained
+    assert all(("init", "pre", 16, c, 0) in box.trained for c in scales)
 
 
 def test_a_first_redraw_is_as_fast_as_a_repeated_one():

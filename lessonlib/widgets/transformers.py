@@ -8,9 +8,9 @@ and per block), so in a live kernel the widget trains in a background thread: th
 first draw at a new setting shows the gradients at once, with the last curve in grey,
 and the new curve replaces it when its run ends; a run that a newer setting overtakes
 stops at its next step. Runs are kept, so a setting seen before redraws completely at
-once; after a run (and after the first draw) the thread also computes the gradients at
-init of the other depths at that logit scale, so that moving the depth slider next costs
-no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
+once. After a run (and after the first draw) the thread also computes the gradients at
+init of every depth at that logit scale and of every logit scale at that depth, so that
+moving either slider next costs no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
 draw is complete.
 """
 from __future__ import annotations
@@ -44,6 +44,10 @@ def _kept(cache, key, compute):
     return cache[key]
 
 
+def _init_key(cfg, arrangement):
+    return ("init", arrangement, cfg.n_blocks, cfg.logit_scale, cfg.seed)
+
+
 def plot_transformer(axes, *, cache=None, previous=None, **settings):
     """Draw the explorer at ``settings`` (defaults: :class:`~lessonlib.experiments.transformers.ExplorerConfig`) on two axes.
 
@@ -61,9 +65,8 @@ def plot_transformer(axes, *, cache=None, previous=None, **settings):
     pending = previous is not None and cache is not None and cfg not in cache
     init = {}
     for arr in ("post", "pre"):
-        key = ("init", arr, cfg.n_blocks, cfg.logit_scale, cfg.seed)
-        if not pending or arr == cfg.arrangement or key in cache:
-            init[arr] = _kept(cache, key, lambda: explorer_init(cfg, arr))
+        if not pending or arr == cfg.arrangement or _init_key(cfg, arr) in cache:
+            init[arr] = _kept(cache, _init_key(cfg, arr), lambda: explorer_init(cfg, arr))
     train = None if pending else _kept(cache, cfg, lambda: run_training(cfg))
     for arr, grads in init.items():
         chosen = arr == cfg.arrangement
@@ -149,7 +152,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         time.sleep(PAUSE)           # a slider being dragged: start nothing until it rests
         if train and not stale():
             other = "pre" if cfg.arrangement == "post" else "post"
-            _kept(trained, ("init", other, cfg.n_blocks, cfg.logit_scale, cfg.seed), lambda: explorer_init(cfg, other))
+            _kept(trained, _init_key(cfg, other), lambda: explorer_init(cfg, other))
             try:
                 run = run_training(cfg, stop=stale)
             except (ValueError, FloatingPointError, OverflowError, np.linalg.LinAlgError) as err:
@@ -162,14 +165,17 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
                 else:
                     trained[cfg] = run
                     show_png(lambda axes: draw(axes, **cfg.__dict__))
-        # while the learner looks: the gradients at init of every depth at this logit scale
-        slider = controls.get("n_blocks")
-        for n_blocks in range(slider.min, slider.max + 1) if slider is not None else ():
+        # while the learner looks: the gradients at init of every setting one control away
+        depth, scale = controls.get("n_blocks"), controls.get("logit_scale")
+        near = [replace(cfg, n_blocks=n) for n in (range(depth.min, depth.max + 1) if depth else ())]
+        if scale is not None:
+            exponents = np.arange(scale.min, scale.max + scale.step / 2, scale.step)
+            near += [replace(cfg, logit_scale=float(scale.base ** e)) for e in exponents]
+        for other in near:
             for arr in ("post", "pre"):
                 if stale():
                     return
-                key = ("init", arr, n_blocks, cfg.logit_scale, cfg.seed)
-                _kept(trained, key, lambda: explorer_init(replace(cfg, n_blocks=n_blocks), arr))
+                _kept(trained, _init_key(other, arr), lambda: explorer_init(other, arr))
 
     def start_background(cfg, train):
         box.training = threading.Thread(target=in_background, args=(cfg, shown["generation"], train), daemon=True)
