@@ -10,8 +10,8 @@ and the new curve replaces it when its run ends; a run that a newer setting over
 stops at its next step. Runs are kept, so a setting seen before redraws completely at
 once. After a run (and after the first draw) the thread also computes the gradients at
 init of every depth at that logit scale and of every logit scale at that depth, so that
-moving either slider next costs no backward pass. Without a kernel (tests, the website's frames) and for the first draw every
-draw is complete.
+moving either slider next costs no backward pass. Without a kernel (tests, the website's
+frames), and for the first draw, every draw is complete.
 """
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
     not trained before draws the gradients and the last curve in grey at once and
     trains in a background thread, which draws the new curve when it is done. False:
     every redraw is complete (it trains first). The returned box also has ``trained``
-    (the runs kept so far), ``training`` (the thread of the last run started, or None)
+    (the runs kept so far), ``training`` (the last background thread started, or None)
     and ``wait()``, which returns when that thread has finished.
     """
     base = ExplorerConfig(**defaults)
@@ -145,7 +145,7 @@ def transformer_widget(show=TRANSFORMER_CONTROLS, *, background=None, **defaults
         box.image.value = png
 
     def in_background(cfg, generation, train):
-        """Train ``cfg`` (if ``train``) and draw its run, then prepare the other depths."""
+        """Train ``cfg`` (if ``train``) and draw its run, then prepare the settings one slider away."""
         def stale():
             return shown["generation"] != generation
 
