@@ -1,5 +1,5 @@
-r"""Experiments on Transformers (chapter 8): gradients at initialization, training with and
-without warm-up, and rank collapse of attention without residuals.
+r"""Experiments on Transformers (chapter 8): gradients at initialization and training with
+and without warm-up, and the runner of the chapter's widget.
 
 The task is *reversing* a sequence: ``seq_len`` tokens drawn uniformly from ``vocab``
 symbols, one-hot encoded; the target at position $t$ is the token at position
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import losses
-from ..attention import SelfAttention, Transformer
+from ..attention import Transformer
 from ..autodiff import Tensor
+from ..checks import one_of
 from ..optim import Adam
 
-__all__ = ["reverse_batch", "baseline", "InitGradConfig", "InitGradResult", "run_init_grads",
-           "TrainConfig", "TrainResult", "run_training", "RankConfig", "RankResult",
-           "relative_residual", "run_rank_collapse", "ExplorerConfig", "ExplorerResult", "run_explorer",
-           "explorer_init", "explorer_train"]
+__all__ = ["reverse_batch", "baseline", "ModelConfig", "InitGradConfig", "InitGradResult", "run_init_grads",
+           "TrainConfig", "TrainResult", "run_training", "ExplorerConfig", "ExplorerResult", "run_explorer",
+           "explorer_init"]
 
 
 def reverse_batch(batch, seq_len, vocab, *, rng):
@@ -34,6 +34,21 @@ def baseline(vocab) -> float:
     return float(np.log(vocab))
 
 
+@dataclass(frozen=True)
+class ModelConfig:
+    """A fresh :class:`~lessonlib.attention.Transformer` on batches of the reversal task:
+    LayerNorm ``arrangement`` ("pre" or "post"), ``n_blocks``, width ``d``, ``seq_len``
+    tokens of ``vocab`` symbols, ``batch`` sequences, attention ``logit_scale``, ``seed``."""
+    arrangement: str = "post"
+    n_blocks: int = 8
+    d: int = 16
+    seq_len: int = 6
+    vocab: int = 6
+    batch: int = 32
+    logit_scale: float = 1.0
+    seed: int = 0
+
+
 def _model(cfg, rng):
     return Transformer(cfg.vocab, cfg.d, cfg.vocab, cfg.n_blocks, max_len=cfg.seq_len, rng=rng,
                        arrangement=cfg.arrangement, logit_scale=cfg.logit_scale)
@@ -44,16 +59,13 @@ def _loss(model, x, labels, hook=None):
     return losses.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
 
 
+def _grad_norm(params) -> float:
+    return float(np.sqrt(sum(float(np.sum(p.grad ** 2)) for p in params)))
+
+
 @dataclass(frozen=True)
-class InitGradConfig:
-    arrangement: str = "post"
-    n_blocks: int = 8
-    d: int = 16
-    seq_len: int = 6
-    vocab: int = 6
-    batch: int = 32
-    logit_scale: float = 1.0
-    seed: int = 0
+class InitGradConfig(ModelConfig):
+    """One backward pass of a fresh network (the fields of :class:`ModelConfig`)."""
 
 
 @dataclass
@@ -73,24 +85,20 @@ def run_init_grads(cfg: InitGradConfig) -> InitGradResult:
     rms = []
     loss = _loss(model, x, labels, hook=lambda l, h: rms.append(float(np.sqrt(np.mean(h.data ** 2)))))
     loss.backward()
-    grads = [np.sqrt(sum(float(np.sum(p.grad ** 2)) for p in b.parameters())) for b in model.blocks]
+    grads = [_grad_norm(b.parameters()) for b in model.blocks]
     return InitGradResult(cfg, np.array(grads), np.array(rms),
                           float(np.linalg.norm(model.readout.W.grad)), loss.item())
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(ModelConfig):
+    """:class:`ModelConfig` trained by Adam for ``steps`` steps at learning rate ``lr``,
+    with a linear warm-up over ``warmup`` steps (0: none)."""
     arrangement: str = "pre"
     n_blocks: int = 4
     lr: float = 1e-2
-    warmup: int = 0             # linear warm-up over this many steps (0: none)
+    warmup: int = 0
     steps: int = 150
-    d: int = 16
-    seq_len: int = 6
-    vocab: int = 6
-    batch: int = 32
-    logit_scale: float = 1.0
-    seed: int = 0
 
 
 @dataclass
@@ -107,8 +115,12 @@ class TrainResult:
         return float(np.mean(tail)) if np.isfinite(tail).all() else float("inf")
 
 
-def run_training(cfg: TrainConfig) -> TrainResult:
-    """Adam on fresh batches of the reversal task; learning rate ``lr * min(1, (t+1)/warmup)``."""
+def run_training(cfg: TrainConfig, *, stop=None) -> TrainResult:
+    """Adam on fresh batches of the reversal task; learning rate ``lr * min(1, (t+1)/warmup)``.
+
+    ``stop``: a function of no argument, asked before every step; when it returns True the
+    run ends there (the widget stops a run that a newer setting made obsolete).
+    """
     rng = np.random.default_rng(cfg.seed)
     model = _model(cfg, rng)
     opt = Adam(model.parameters(), lr=cfg.lr)
@@ -116,6 +128,8 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     first, last = model.blocks[0].parameters(), model.blocks[-1].parameters()
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for step in range(cfg.steps):
+            if stop is not None and stop():
+                break
             opt.lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
             x, labels = reverse_batch(cfg.batch, cfg.seq_len, cfg.vocab, rng=rng)
             opt.zero_grad()
@@ -123,9 +137,7 @@ def run_training(cfg: TrainConfig) -> TrainResult:
             if not np.isfinite(loss.item()):
                 break
             loss.backward()
-            record[:, step] = (loss.item(),
-                               np.sqrt(sum(float(np.sum(p.grad ** 2)) for p in first)),
-                               np.sqrt(sum(float(np.sum(p.grad ** 2)) for p in last)))
+            record[:, step] = loss.item(), _grad_norm(first), _grad_norm(last)
             opt.step()
         x, labels = reverse_batch(256, cfg.seq_len, cfg.vocab, rng=rng)
         logits = model(Tensor(x)).data
@@ -133,52 +145,13 @@ def run_training(cfg: TrainConfig) -> TrainResult:
     return TrainResult(cfg, record[0], record[1], record[2], accuracy)
 
 
-def relative_residual(h) -> np.ndarray:
-    r"""$\|X - \mathbf 1 \bar x^\top\|_F / \|X\|_F$ per sequence: 0 when every token is the same vector."""
-    h = np.asarray(h)
-    centred = h - h.mean(axis=-2, keepdims=True)
-    return np.linalg.norm(centred, axis=(-2, -1)) / np.linalg.norm(h, axis=(-2, -1))
-
-
 @dataclass(frozen=True)
-class RankConfig:
-    n_layers: int = 12
-    residual: bool = False
-    d: int = 32
-    seq_len: int = 16
-    batch: int = 8
-    seed: int = 0
-
-
-@dataclass
-class RankResult:
-    config: RankConfig
-    residual_ratio: np.ndarray     # (n_layers + 1, batch): relative_residual after each layer
-
-
-def run_rank_collapse(cfg: RankConfig) -> RankResult:
-    """Stack ``n_layers`` single-head self-attention layers (no MLP, no LayerNorm), with or
-    without the identity path, on Gaussian tokens; record how far the tokens are from equal."""
-    rng = np.random.default_rng(cfg.seed)
-    layers = [SelfAttention(cfg.d, rng=rng) for _ in range(cfg.n_layers)]
-    h = Tensor(rng.standard_normal((cfg.batch, cfg.seq_len, cfg.d)))
-    ratios = [relative_residual(h.data)]
-    for layer in layers:
-        h = h + layer(h) if cfg.residual else layer(h)
-        ratios.append(relative_residual(h.data))
-    return RankResult(cfg, np.array(ratios))
-
-
-@dataclass(frozen=True)
-class ExplorerConfig:
-    """The widget's settings: one network, its gradients at initialization and a short run."""
+class ExplorerConfig(TrainConfig):
+    """The widget's settings: a :class:`TrainConfig` of 40 steps, batch 16, Post-LN, 8 blocks."""
     arrangement: str = "post"
     n_blocks: int = 8
-    logit_scale: float = 1.0
-    lr: float = 1e-2
-    warmup: int = 0
+    batch: int = 16
     steps: int = 40
-    seed: int = 0
 
 
 @dataclass
@@ -188,24 +161,15 @@ class ExplorerResult:
     train: TrainResult
 
 
-def explorer_init(cfg: ExplorerConfig) -> dict:
-    """Per-block gradient norms at initialization of both arrangements at ``cfg``'s depth and
-    logit scale: arrangement -> :class:`InitGradResult` (one backward pass each, batch 16)."""
-    return {arr: run_init_grads(InitGradConfig(arrangement=arr, n_blocks=cfg.n_blocks,
-                                               logit_scale=cfg.logit_scale, batch=16, seed=cfg.seed))
-            for arr in ("post", "pre")}
-
-
-def explorer_train(cfg: ExplorerConfig) -> TrainResult:
-    """``cfg.steps`` Adam steps of ``cfg.arrangement`` (batch 16): the expensive part of the explorer."""
-    return run_training(TrainConfig(arrangement=cfg.arrangement, n_blocks=cfg.n_blocks, lr=cfg.lr,
-                                    warmup=cfg.warmup, steps=cfg.steps, batch=16,
-                                    logit_scale=cfg.logit_scale, seed=cfg.seed))
+def explorer_init(cfg: ExplorerConfig, arrangement: str) -> InitGradResult:
+    """Per-block gradient norms at initialization of ``arrangement`` with ``cfg``'s other
+    model settings (one backward pass)."""
+    shared = {name: getattr(cfg, name) for name in ModelConfig.__dataclass_fields__}
+    return run_init_grads(InitGradConfig(**{**shared, "arrangement": arrangement}))
 
 
 def run_explorer(cfg: ExplorerConfig) -> ExplorerResult:
     """Per-block gradient norms at initialization (both arrangements) and ``steps`` training
     steps of ``cfg.arrangement``: a pure function of ``cfg``."""
-    if cfg.arrangement not in ("pre", "post"):
-        raise ValueError(f"run_explorer: arrangement must be 'pre' or 'post', got {cfg.arrangement!r}")
-    return ExplorerResult(cfg, explorer_init(cfg), explorer_train(cfg))
+    one_of("run_explorer", "arrangement", cfg.arrangement, ("pre", "post"))
+    return ExplorerResult(cfg, {arr: explorer_init(cfg, arr) for arr in ("post", "pre")}, run_training(cfg))
