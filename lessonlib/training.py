@@ -41,12 +41,13 @@ class History:
     message: str = ""
 
 
-def train(loss_of, optimizer, steps, *, watch=None, lr_at=None) -> History:
+def train(loss_of, optimizer, steps, *, watch=None, lr_at=None, stop=None) -> History:
     r"""Run ``steps`` steps of ``optimizer`` on the scalar loss ``loss_of(step)``.
 
     ``watch``: a dict name -> function of no argument, called after each
     ``backward()`` and before the step (read gradients there); ``lr_at(step)``: the
-    learning rate of each step (a schedule such as warm-up), if given. Overflow
+    learning rate of each step (a schedule such as warm-up), if given; ``stop()``, asked
+    before every step, ends the run early when it returns True (``message`` stays ""). Overflow
     warnings are silenced while training: a non-finite loss stops the loop and is
     reported in ``History.message``, never hidden.
     """
@@ -56,6 +57,9 @@ def train(loss_of, optimizer, steps, *, watch=None, lr_at=None) -> History:
     message, stopped = "", steps
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         for step in range(steps):
+            if stop is not None and stop():
+                stopped = step
+                break
             if lr_at is not None:
                 optimizer.lr = lr_at(step)
             optimizer.zero_grad()

@@ -17,6 +17,7 @@ from ..attention import Transformer
 from ..autodiff import Tensor
 from ..checks import one_of
 from ..optim import Adam
+from ..training import train
 
 __all__ = ["reverse_batch", "baseline", "ModelConfig", "InitGradConfig", "InitGradResult", "run_init_grads",
            "TrainConfig", "TrainResult", "run_training", "ExplorerConfig", "ExplorerResult", "run_explorer",
@@ -70,6 +71,8 @@ class InitGradConfig(ModelConfig):
 
 @dataclass
 class InitGradResult:
+    """One backward pass at initialization; shapes in the comments (L = ``n_blocks``)."""
+
     config: InitGradConfig
     block_grad: np.ndarray      # (L,) gradient norm over each block's parameters
     stream_rms: np.ndarray      # (L + 1,) rms of the residual stream after block l (0: input)
@@ -103,6 +106,9 @@ class TrainConfig(ModelConfig):
 
 @dataclass
 class TrainResult:
+    """A run of :func:`run_training`: per-step arrays of shape (steps,), nan after a divergence
+    or an early stop, and the per-token accuracy on a fresh batch of 256."""
+
     config: TrainConfig
     losses: np.ndarray                                    # per step (nan after a divergence)
     first_block_grad: np.ndarray = field(repr=False)      # per step, block 1's gradient norm
@@ -123,26 +129,19 @@ def run_training(cfg: TrainConfig, *, stop=None) -> TrainResult:
     """
     rng = np.random.default_rng(cfg.seed)
     model = _model(cfg, rng)
-    opt = Adam(model.parameters(), lr=cfg.lr)
-    record = np.full((3, cfg.steps), np.nan)
     first, last = model.blocks[0].parameters(), model.blocks[-1].parameters()
+
+    def loss_of(step):                      # a fresh batch every step
+        x, labels = reverse_batch(cfg.batch, cfg.seq_len, cfg.vocab, rng=rng)
+        return _loss(model, x, labels)
+
+    warm_up = (lambda step: cfg.lr * min(1.0, (step + 1) / cfg.warmup)) if cfg.warmup else None
+    run = train(loss_of, Adam(model.parameters(), lr=cfg.lr), cfg.steps, lr_at=warm_up, stop=stop,
+                watch={"first": lambda: _grad_norm(first), "last": lambda: _grad_norm(last)})
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for step in range(cfg.steps):
-            if stop is not None and stop():
-                break
-            opt.lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else cfg.lr
-            x, labels = reverse_batch(cfg.batch, cfg.seq_len, cfg.vocab, rng=rng)
-            opt.zero_grad()
-            loss = _loss(model, x, labels)
-            if not np.isfinite(loss.item()):
-                break
-            loss.backward()
-            record[:, step] = loss.item(), _grad_norm(first), _grad_norm(last)
-            opt.step()
         x, labels = reverse_batch(256, cfg.seq_len, cfg.vocab, rng=rng)
-        logits = model(Tensor(x)).data
-        accuracy = float(np.mean(logits.argmax(-1) == labels))
-    return TrainResult(cfg, record[0], record[1], record[2], accuracy)
+        accuracy = float(np.mean(model(Tensor(x)).data.argmax(-1) == labels))
+    return TrainResult(cfg, run.losses, run.watched["first"], run.watched["last"], accuracy)
 
 
 @dataclass(frozen=True)
@@ -156,6 +155,8 @@ class ExplorerConfig(TrainConfig):
 
 @dataclass
 class ExplorerResult:
+    """``init``: arrangement -> :class:`InitGradResult` (both); ``train``: :class:`TrainResult`."""
+
     config: ExplorerConfig
     init: dict          # arrangement -> InitGradResult (both arrangements, for comparison)
     train: TrainResult
