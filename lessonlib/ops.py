@@ -140,20 +140,26 @@ def tanh(x):
     return np.tanh(x)
 
 
-# tanh'(x) = 1 - tanh(x)^2 = 1/cosh(x)^2: the second form keeps its accuracy in the
-# tails, where 1 - tanh^2 rounds to exactly 0 (|x| > ~19), and costs 3 array passes
-# (g / cosh^2: measured 4x faster than the 4e/(1+e)^2 form used before, same accuracy).
-defvjp(tanh, lambda g, ans, x: g / _cosh_squared(x))
+def _tanh_vjp(g, ans, x):
+    # tanh'(x) = 1 - tanh(x)^2: two array passes from the output we already have. Where
+    # |tanh x| > 0.9 the subtraction loses digits (and gives exactly 0 for |x| > ~19), so
+    # those entries, usually few, are recomputed from x in the tail-accurate form.
+    square = ans * ans
+    slope = 1.0 - square
+    tail = square > 0.81
+    if tail.any():
+        slope[tail] = tanh_slope(x[tail])
+    return g * slope
 
 
-def _cosh_squared(x):
-    with np.errstate(over="ignore"):       # cosh overflows for |x| > 710: the slope is 0 there
-        return np.square(np.cosh(x))
+defvjp(tanh, _tanh_vjp)
 
 
 def tanh_slope(x):
-    r"""$\tanh'(x) = 1 - \tanh^2 x = 1/\cosh^2 x$ for a plain array, accurate in the tails; at most 1."""
-    return 1.0 / _cosh_squared(np.asarray(x, dtype=np.float64))
+    r"""$\tanh'(x) = 1 - \tanh^2 x = 4e/(1+e)^2$ with $e = e^{-2|x|}$, for a plain array:
+    accurate in the tails, where $1 - \tanh^2 x$ rounds to exactly 0 ($|x| > 19$); at most 1."""
+    e = np.exp(-2.0 * np.abs(np.asarray(x, dtype=np.float64)))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 @primitive
