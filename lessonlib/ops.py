@@ -145,10 +145,10 @@ def _tanh_vjp(g, ans, x):
     # |tanh x| > 0.9 the subtraction loses digits (and gives exactly 0 for |x| > ~19), so
     # those entries, usually few, are recomputed from x in the tail-accurate form.
     square = ans * ans
-    slope = 1.0 - square
+    slope = np.asarray(1.0 - square)               # an array (writable) also for a 0-d input
     tail = square > 0.81
     if tail.any():
-        slope[tail] = tanh_slope(x[tail])
+        slope[tail] = tanh_slope(np.asarray(x)[tail])
     return g * slope
 
 
