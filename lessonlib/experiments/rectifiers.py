@@ -64,7 +64,7 @@ MATCHED = {
 }
 
 #: n Var(W) of a square layer for each initializer at gain 1 (chapter 3), read from
-#: :data:`lessonlib.init.VARIANCE` (these rules give the same n Var(W) at every n).
+#: ``lessonlib.init.VARIANCE`` (these rules give the same n Var(W) at every n).
 N_VAR = {name: VARIANCE[name](1, 1) for name in ("lecun_normal", "xavier_normal", "xavier_uniform",
                                                   "he_normal", "orthogonal")}
 
