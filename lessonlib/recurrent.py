@@ -30,10 +30,10 @@ import numbers
 
 import numpy as np
 
-from . import init as initializers
 from . import ops
 from .autodiff import Tensor, as_float_array, defvjp, primitive
-from .checks import finite_number, generator, one_of, positive_int
+from .checks import finite_number, generator, positive_int
+from .layers import _initializer
 from .module import Module
 
 __all__ = ["RNNCell", "LSTMCell", "columns", "unroll", "jacobian_norms", "scalar_rnn"]
@@ -68,11 +68,6 @@ def columns(a, start, stop):
     return _columns(a, start=int(start), stop=int(stop))
 
 
-def _make(kind, name):
-    name = one_of("recurrent", kind, name, initializers.__all__, or_function=True)
-    return getattr(initializers, name) if isinstance(name, str) else name
-
-
 def _check_sizes(cls, n_in, n_hidden, rng):
     positive_int(cls, "n_in", n_in), positive_int(cls, "n_hidden", n_hidden)
     generator(cls, rng)
@@ -100,8 +95,8 @@ class RNNCell(Module):
         _check_sizes("RNNCell", n_in, n_hidden, rng)
         finite_number("RNNCell", "radius (the spectral radius of W_hh)", radius, low=0)
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
-        self.W_xh = Tensor(_make("initializer", init)(n_in, n_hidden, rng=rng), requires_grad=True)
-        self.W_hh = Tensor(_make("initializer", recurrent_init)(n_hidden, n_hidden, rng=rng, gain=radius),
+        self.W_xh = Tensor(_initializer(init, "RNNCell")(n_in, n_hidden, rng=rng), requires_grad=True)
+        self.W_hh = Tensor(_initializer(recurrent_init, "RNNCell")(n_hidden, n_hidden, rng=rng, gain=radius),
                            requires_grad=True)
         self.b_h = Tensor(np.zeros(n_hidden), requires_grad=True)
 
@@ -130,7 +125,7 @@ class LSTMCell(Module):
         _check_sizes("LSTMCell", n_in, n_hidden, rng)
         finite_number("LSTMCell", "forget_bias", forget_bias)
         self.n_in, self.n_hidden = int(n_in), int(n_hidden)
-        make_x, make_h = _make("initializer", init), _make("initializer", recurrent_init)
+        make_x, make_h = _initializer(init, "LSTMCell"), _initializer(recurrent_init, "LSTMCell")
         # one (fan_in, n_hidden) block per gate, so each gate is initialized like an RNN cell
         self.W_xh = Tensor(np.hstack([make_x(n_in, n_hidden, rng=rng) for _ in range(4)]),
                            requires_grad=True)

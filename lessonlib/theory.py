@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import REGISTRY, normal_cdf
+from .activations import REGISTRY, lookup, normal_cdf
 from .autodiff import Tensor
 from .checks import finite_number, one_of
 from .init import weight_variance
@@ -206,8 +206,7 @@ def large_batch_growth(activation) -> float:
     taken from the activation's own VJP at the nodes of :func:`gaussian_nodes`.
     For ReLU it is :data:`RELU_LARGE_BATCH_GROWTH` $= \sqrt{\pi/(\pi-1)}$.
     """
-    phi = one_of("large_batch_growth", "activation", activation, REGISTRY, or_function=True)
-    phi = REGISTRY[phi].fn if isinstance(phi, str) else phi
+    phi = lookup(activation, "large_batch_growth")
     xi, w = gaussian_nodes(1.0)
     t = Tensor(xi, requires_grad=True)
     out = phi(t)
